@@ -1,0 +1,24 @@
+"""`c360-export`: the command line, thin over the library.
+
+With no subcommand it exports the graph tables to Neo4j; `stack`, `sources`,
+`models` and `query` sit beside it.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from c360.cli import export, models, query, sources, stack
+
+app = typer.Typer(
+    name="c360-export",
+    help="Load the c360 graph tables into Neo4j, and manage what that needs.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.callback(invoke_without_command=True)(export.export)
+app.add_typer(stack.app, name="stack")
+app.add_typer(sources.app, name="sources")
+app.add_typer(models.app, name="models")
+app.command(name="query")(query.query)
