@@ -1,0 +1,40 @@
+-- profiles_db: the modern accounts and billing microservice.
+-- The read-only login role is created by c360.sourcedb (passwords never live in SQL files).
+
+create table accounts (
+    account_id uuid primary key,
+    email text not null unique,
+    hashed_password text not null,
+    full_name text,
+    created_at timestamptz
+);
+
+create table plans (
+    plan_id serial primary key,
+    plan_name text unique,
+    monthly_fee numeric(5, 2),
+    max_devices integer
+);
+
+create table payment_methods (
+    payment_method_id uuid primary key,
+    account_id uuid not null references accounts (account_id),
+    card_fingerprint text,
+    card_type text,
+    card_last_four varchar(4),
+    unique (account_id, card_fingerprint)
+);
+
+create table subscriptions (
+    subscription_id uuid primary key,
+    account_id uuid not null references accounts (account_id),
+    plan_id integer not null references plans (plan_id),
+    -- free text on purpose: the legacy writers use mixed casing ('active', 'Active')
+    status text,
+    starts_at timestamptz,
+    renews_at timestamptz
+);
+
+create index payment_methods_account_id_idx on payment_methods (account_id);
+create index payment_methods_card_fingerprint_idx on payment_methods (card_fingerprint);
+create index subscriptions_account_id_idx on subscriptions (account_id);

@@ -1,0 +1,33 @@
+-- support_db: the legacy support desk.
+-- The read-only login role is created by c360.sourcedb (passwords never live in SQL files).
+
+create table tickets (
+    ticket_id varchar(32) primary key,
+    -- typed by agents: may differ from the account's email in case or spaces
+    customer_email text,
+    -- may reference agents.agent_id; no foreign key in the legacy schema
+    agent_id integer,
+    subject text,
+    status text,
+    created_at timestamptz,
+    last_updated_at timestamptz
+);
+
+create table ticket_tags (
+    tag_id serial primary key,
+    tag_name text unique
+);
+
+create table ticket_tag_link (
+    ticket_id varchar(32) not null references tickets (ticket_id),
+    tag_id integer not null references ticket_tags (tag_id),
+    primary key (ticket_id, tag_id)
+);
+
+-- not mapped by the default control rows: a table to map "with only control rows"
+create table agents (
+    agent_id integer primary key,
+    full_name text,
+    team text,
+    hired_at date
+);
