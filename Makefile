@@ -1,0 +1,76 @@
+# c360: sources -> postgres_fdw staging -> dbt graph tables -> c360-export -> Neo4j
+#
+#   make demo   install what the machine lacks, start the local stack, load the
+#               sample sources, build the graph tables, export, run the queries
+#   make test   the whole test suite (starts its own servers), after lint
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+C360 := $(BIN)/c360-export
+# Every dbt or psql step runs with the stack's connection variables.
+WITH_STACK := eval "$$($(C360) stack env)" &&
+
+.PHONY: help deps up down sample attach models build export queries demo \
+        lint test bench docs clean
+
+help:
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
+
+$(BIN)/.installed: exporter/pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e 'exporter[dev]'
+	touch $@
+
+deps: $(BIN)/.installed ## system packages, Neo4j, the virtualenv
+
+profiles.yml: profiles.example.yml
+	cp $< $@
+
+up: deps ## start the local PostgreSQL and Neo4j
+	$(C360) stack up
+
+down: ## stop them
+	$(C360) stack down
+
+sample: up ## (re)load the three reference sources with the sample story
+	$(C360) samples load
+
+attach: up ## attach every active source through postgres_fdw
+	$(C360) sources attach
+
+models: attach ## regenerate the parse-time dbt files from the control rows
+	$(C360) models generate
+
+build: models profiles.yml ## dbt build: control rows, staging, graph tables, tests
+	$(WITH_STACK) $(BIN)/dbt build
+
+export: up ## push the graph tables to Neo4j
+	$(C360)
+
+queries: up ## the seeds' ten queries and the headline question
+	$(C360) query --all
+
+demo: sample build export queries ## the whole flow on the sample data
+
+lint: deps profiles.yml ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(WITH_STACK) $(BIN)/sqlfluff lint models
+
+test: deps profiles.yml ## the whole suite against real servers
+	$(BIN)/pytest tests
+
+bench: up ## benchmarks, e.g. make bench SF=1
+	$(BIN)/python bench/run.py --scale-factor $(or $(SF),1)
+
+docs: build ## dbt docs as one static HTML file
+	$(WITH_STACK) $(BIN)/dbt docs generate --static
+
+clean: down
+	rm -rf .c360 target logs
