@@ -1,0 +1,156 @@
+"""Cypher text: checked and quoted names, value literals, statement builders.
+
+Labels, relationship types and property names cannot be query parameters, and
+ours come from control rows, so every one is checked against a strict pattern
+and backtick-quoted. Values are always parameters, except in the script mode,
+where `literal` writes them as escaped Cypher literals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from c360.errors import ConfigError
+
+_PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LABEL = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
+
+# Cypher string escapes; every other control character becomes \uXXXX, so a
+# statement always stays on one line of a script.
+_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile(r"[\\'\x00-\x1f\x7f\u2028\u2029]")
+
+
+def check_label(name: str) -> str:
+    """`name` if it is a safe label or relationship type, else ConfigError."""
+    if not isinstance(name, str) or not _LABEL.fullmatch(name):
+        raise ConfigError(
+            f"{name!r} is not a valid label or relationship type: "
+            "use letters, digits and _, starting with an upper-case letter"
+        )
+    return name
+
+
+def check_property(name: str) -> str:
+    """`name` if it is a safe property name, else ConfigError."""
+    if not isinstance(name, str) or not _PROPERTY.fullmatch(name):
+        raise ConfigError(
+            f"{name!r} is not a valid property name: "
+            "use letters, digits and _, not starting with a digit"
+        )
+    return name
+
+
+def label(name: str) -> str:
+    return f"`{check_label(name)}`"
+
+
+def prop(name: str) -> str:
+    return f"`{check_property(name)}`"
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+
+def string_literal(value: str) -> str:
+    return "'" + _NEEDS_ESCAPE.sub(_escape_char, value) + "'"
+
+
+def literal(value: Any) -> str:
+    """`value` as a Cypher literal that evaluates back to the same value and type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConfigError(f"{value!r} cannot be written as a Cypher literal")
+        return repr(value)
+    if isinstance(value, str):
+        return string_literal(value)
+    if isinstance(value, datetime):
+        fn = "datetime" if value.tzinfo is not None else "localdatetime"
+        return f"{fn}('{value.isoformat()}')"
+    if isinstance(value, date):
+        return f"date('{value.isoformat()}')"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    raise ConfigError(f"no Cypher literal for a value of type {type(value).__name__}")
+
+
+def _key_map(names: Sequence[str], source: str, offset: int = 0) -> str:
+    return "{" + ", ".join(f"{prop(n)}: {source}[{offset + i}]" for i, n in enumerate(names)) + "}"
+
+
+def unique_constraint(label_name: str, keys: Sequence[str]) -> str:
+    """The uniqueness constraint MERGE relies on, named so reruns find it."""
+    name = f"c360_{check_label(label_name)}_key".lower()
+    props = ", ".join(f"n.{prop(k)}" for k in keys)
+    return (
+        f"CREATE CONSTRAINT `{name}` IF NOT EXISTS "
+        f"FOR (n:{label(label_name)}) REQUIRE ({props}) IS UNIQUE"
+    )
+
+
+def merge_nodes(label_name: str, keys: Sequence[str], others: Sequence[str], rows: str) -> str:
+    """Upsert one node per row; rows are lists: the keys, then the other properties.
+
+    `SET n += {...}` with every column listed removes a property whose value became
+    NULL, so an update leaves exactly the row's properties.
+    """
+    statement = f"UNWIND {rows} AS row MERGE (n:{label(label_name)} {_key_map(keys, 'row')})"
+    if others:
+        statement += f" SET n += {_key_map(others, 'row', len(keys))}"
+    return statement
+
+
+def merge_relationships(
+    type_name: str,
+    from_label: str,
+    from_keys: Sequence[str],
+    to_label: str,
+    to_keys: Sequence[str],
+    others: Sequence[str],
+    rows: str,
+) -> str:
+    """One relationship per row; rows are lists: start keys, end keys, properties."""
+    start = _key_map(from_keys, "row")
+    end = _key_map(to_keys, "row", len(from_keys))
+    statement = (
+        f"UNWIND {rows} AS row "
+        f"MATCH (a:{label(from_label)} {start}) "
+        f"MATCH (b:{label(to_label)} {end}) "
+        f"MERGE (a)-[r:{label(type_name)}]->(b)"
+    )
+    if others:
+        statement += f" SET r += {_key_map(others, 'row', len(from_keys) + len(to_keys))}"
+    return statement
+
+
+def count_nodes(label_name: str) -> str:
+    return f"MATCH (n:{label(label_name)}) RETURN count(n) AS count"
+
+
+def count_relationships(type_name: str) -> str:
+    return f"MATCH ()-[r:{label(type_name)}]->() RETURN count(r) AS count"
+
+
+def delete_nodes_batch(label_name: str | None) -> str:
+    """Delete at most $limit nodes (and their relationships); repeat until it returns 0."""
+    pattern = f"(n:{label(label_name)})" if label_name else "(n)"
+    return f"MATCH {pattern} WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
+
+
+def delete_relationships_batch(type_name: str) -> str:
+    return (
+        f"MATCH ()-[r:{label(type_name)}]->() WITH r LIMIT $limit "
+        "DELETE r RETURN count(*) AS deleted"
+    )

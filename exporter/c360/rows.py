@@ -1,0 +1,89 @@
+"""Stream a graph table's rows out of PostgreSQL in batches, memory flat at any size.
+
+A server-side (named) cursor hands out `batch_size` rows per round trip; a
+background thread fetches the next batch while the caller writes the current
+one, so PostgreSQL and Neo4j work at the same time.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import connection as pg_connection_type
+
+from c360.catalog import GRAPH_SCHEMA, TablePlan
+
+Batch = list[tuple[object, ...]]
+
+_DONE = object()
+
+
+@contextmanager
+def pg_connection(dsn: str, *, autocommit: bool = False) -> Iterator[pg_connection_type]:
+    conn = psycopg2.connect(dsn, application_name="c360-export")
+    conn.autocommit = autocommit
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def select_sql(plan: TablePlan) -> sql.Composed:
+    """Columns in plan order (keys or start/end first), as the driver should get them."""
+    return sql.SQL("select {} from {}.{}").format(
+        sql.SQL(", ").join(c.value_sql() for c in plan.columns),
+        sql.Identifier(GRAPH_SCHEMA),
+        sql.Identifier(plan.table),
+    )
+
+
+def _fetch(
+    dsn: str, plan: TablePlan, batch_size: int, out: queue.Queue[object], stop: threading.Event
+) -> None:
+    try:
+        with pg_connection(dsn) as conn:
+            with conn.cursor() as cur:
+                # UTC datetimes; the same instant whatever the server's zone
+                cur.execute("set TimeZone = 'UTC'")
+            with conn.cursor(name=f"c360_{plan.kind}_{plan.name}") as cur:
+                cur.itersize = batch_size
+                cur.execute(select_sql(plan))
+                while not stop.is_set() and (batch := cur.fetchmany(batch_size)):
+                    out.put(batch)
+            conn.rollback()
+        out.put(_DONE)
+    except BaseException as error:  # handed to the consumer, which re-raises it
+        out.put(error)
+
+
+def batches(dsn: str, plan: TablePlan, batch_size: int) -> Iterator[Batch]:
+    """Rows of `plan`'s table as tuples in plan column order, `batch_size` at a time."""
+    # two batches in flight at most: one being written, one prefetched
+    out: queue.Queue[object] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=_fetch,
+        args=(dsn, plan, batch_size, out, stop),
+        name=f"pg-{plan.name}",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        # a consumer that stopped early: tell the worker, unblock its put, let it close
+        stop.set()
+        while worker.is_alive():
+            with suppress(queue.Empty):
+                out.get(timeout=0.1)
