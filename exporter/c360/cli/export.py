@@ -2,10 +2,152 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from c360.cli._errors import user_errors
+from c360.config import Settings
+from c360.console import stderr, stdout
+from c360.errors import ConfigError
+from c360.export import DEFAULT_BATCH_SIZE, MODES, ExportOptions, ExportResult, run_export
 
 
-def export(ctx: typer.Context) -> None:
-    """Export the graph tables to Neo4j."""
+class RowsPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} rows/s" if speed else "", style="progress.data.speed")
+
+
+class BarProgress:
+    """One rich bar per label and type, on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def start(self, kind: str, name: str, total: int) -> None:
+        self._task = self._progress.add_task(f"{kind} {name}", total=max(total, 1))
+
+    def advance(self, rows: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, rows)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[self._task]
+            self._progress.update(self._task, completed=max(task.completed, task.total or 0))
+            self._progress.stop_task(self._task)
+
+
+def _summary(result: ExportResult) -> Table:
+    title = f"{'plan' if result.dry_run else 'export'}: {result.mode} -> {result.target}"
+    table = Table(title=title)
+    table.add_column("kind")
+    table.add_column("name")
+    table.add_column("rows", justify="right")
+    if not result.dry_run:
+        table.add_column("written", justify="right")
+        table.add_column("in Neo4j", justify="right")
+        table.add_column("seconds", justify="right")
+        table.add_column("rows/s", justify="right")
+        table.add_column("status")
+    counts = {(c.kind, c.name): c.actual for c in result.counts}
+    for t in result.tables:
+        cells = [t.kind, t.name, f"{t.rows:,}"]
+        if not result.dry_run:
+            actual = counts.get((t.kind, t.name))
+            cells += [
+                f"{t.rows_written:,}",
+                "" if actual is None else f"{actual:,}",
+                f"{t.seconds:.2f}",
+                f"{t.rows_per_second:,.0f}",
+                t.status,
+            ]
+        table.add_row(*cells)
+    return table
+
+
+def export(
+    ctx: typer.Context,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="bulk: neo4j-admin import into the local, stopped Neo4j (replaces the "
+            "database); merge: keyed upserts over Bolt; cypher: write a Cypher script; "
+            "auto: bulk for an empty local graph, merge otherwise.",
+            envvar="C360_EXPORT_MODE",
+        ),
+    ] = "auto",
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Export only this label (repeatable).")
+    ] = None,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="Export only this relationship type (repeatable)."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option(help="Delete the selected labels and types first, in batches.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; write nothing.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(help="Rows per transaction (merge) or statement (cypher).", min=1)
+    ] = DEFAULT_BATCH_SIZE,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="cypher mode: the script file (default graph.cypher); "
+            "bulk mode: the directory of CSV files (default .c360/import)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Export the graph tables to Neo4j (the default command)."""
     if ctx.invoked_subcommand is not None:
         return
+    with user_errors():
+        if mode not in MODES:
+            raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+        options = ExportOptions(
+            mode=mode,  # type: ignore[arg-type]
+            labels=tuple(label or ()),
+            types=tuple(type_ or ()),
+            clear=clear,
+            dry_run=dry_run,
+            batch_size=batch_size,
+            output=output,
+        )
+        settings = Settings.from_env()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RowsPerSecond(),
+            TimeElapsedColumn(),
+            console=stderr(),
+            transient=False,
+            disable=dry_run,
+        ) as bars:
+            result = run_export(settings, options, progress=BarProgress(bars))
+    if as_json:
+        stdout().print_json(json.dumps(result.as_dict()))
+    else:
+        stdout().print(_summary(result))

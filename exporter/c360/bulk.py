@@ -1,0 +1,130 @@
+"""Bulk mode: graph tables -> neo4j-admin CSV files -> `neo4j-admin database import full`.
+
+PostgreSQL writes each file itself through `COPY ... TO STDOUT WITH CSV`, streamed
+straight to disk. Headers are typed (`created_at:datetime`), temporals are ISO
+8601 in UTC and booleans `true`/`false`, so the import gives the same property
+types as merge mode. The key stays a typed property beside the unnamed `:ID`
+column, so a later merge finds the node by the same key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg2 import sql
+from psycopg2.extensions import connection as pg_connection_type
+
+from c360.catalog import GRAPH_SCHEMA, Column, GraphPlan, LabelPlan, TablePlan, TypePlan
+
+# Joins the values of a composite key into one import id; a control character
+# no key value is expected to hold.
+ID_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    plan: TablePlan
+    header: Path
+    data: Path
+    rows: int
+
+
+def _typed(column: Column, name: str | None = None) -> str:
+    suffix = column.neo4j_type
+    return f"{name or column.name}:{suffix}" if suffix else (name or column.name)
+
+
+def _id_sql(columns: Sequence[Column]) -> sql.Composable:
+    if len(columns) == 1:
+        return sql.SQL("({})::text").format(columns[0].csv_sql())
+    return sql.SQL("concat_ws({}, {})").format(
+        sql.Literal(ID_SEPARATOR), sql.SQL(", ").join(c.csv_sql() for c in columns)
+    )
+
+
+def node_header(plan: LabelPlan) -> list[str]:
+    return [
+        f":ID({plan.name})",
+        *(_typed(c) for c in plan.columns),
+        ":LABEL",
+    ]
+
+
+def relationship_header(plan: TypePlan) -> list[str]:
+    return [
+        f":START_ID({plan.from_label})",
+        f":END_ID({plan.to_label})",
+        *(_typed(c) for c in plan.properties),
+        ":TYPE",
+    ]
+
+
+def copy_sql(plan: TablePlan) -> sql.Composed:
+    """The COPY whose output lines up with the plan's header."""
+    if isinstance(plan, LabelPlan):
+        columns = [_id_sql(plan.keys), *(c.csv_sql() for c in plan.columns)]
+    else:
+        columns = [_id_sql(plan.start), _id_sql(plan.end), *(c.csv_sql() for c in plan.properties)]
+    columns.append(sql.Literal(plan.name))
+    return sql.SQL("COPY (SELECT {} FROM {}.{}) TO STDOUT WITH (FORMAT csv)").format(
+        sql.SQL(", ").join(columns), sql.Identifier(GRAPH_SCHEMA), sql.Identifier(plan.table)
+    )
+
+
+def write_csvs(
+    conn: pg_connection_type,
+    plan: GraphPlan,
+    directory: Path,
+    on_table: Callable[[TablePlan, int], None] | None = None,
+) -> list[CsvFile]:
+    """One header file and one data file per label and type, written by COPY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    with conn.cursor() as cur:
+        cur.execute("SET TimeZone = 'UTC'")
+        cur.execute("SET client_encoding = 'UTF8'")
+        # shortest exact text for doubles, whatever the server's default
+        cur.execute("SET extra_float_digits = 1")
+        for table in plan.tables:
+            prefix = "nodes" if isinstance(table, LabelPlan) else "relationships"
+            header_path = directory / f"{prefix}_{table.name}.header.csv"
+            data_path = directory / f"{prefix}_{table.name}.csv"
+            header = (
+                node_header(table) if isinstance(table, LabelPlan) else relationship_header(table)
+            )
+            header_path.write_text(",".join(header) + "\n", encoding="utf-8")
+            with data_path.open("wb") as handle:
+                cur.copy_expert(copy_sql(table), handle, size=1 << 20)
+            rows = cur.rowcount
+            files.append(CsvFile(table, header_path, data_path, rows))
+            if on_table is not None:
+                on_table(table, rows)
+    conn.rollback()
+    return files
+
+
+def import_args(files: Sequence[CsvFile], database: str, report: Path) -> list[str]:
+    """Arguments of `neo4j-admin` for a full import of `files` into `database`."""
+    args = [
+        "database",
+        "import",
+        "full",
+        "--overwrite-destination=true",
+        # quoted values may hold newlines; PostgreSQL quotes them
+        "--multiline-fields=true",
+        "--delimiter=,",
+        '--quote="',
+        "--id-type=string",
+        "--ignore-empty-strings=false",
+        "--trim-strings=false",
+        "--skip-bad-relationships=false",
+        "--skip-duplicate-nodes=false",
+        f"--report-file={report}",
+    ]
+    for file in files:
+        option = "--nodes" if isinstance(file.plan, LabelPlan) else "--relationships"
+        args.append(f"{option}={file.header},{file.data}")
+    args.append(database)
+    return args

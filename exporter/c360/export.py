@@ -1,0 +1,435 @@
+"""One export run: plan -> lock -> audit -> write -> reconcile.
+
+The writers (`bulk`, `merge`, `script`) know nothing of audit or locking; this
+module drives them table by table, records each step on the audit connection
+and fails the run on any error or count mismatch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, Protocol
+
+from neo4j import Driver, GraphDatabase
+
+from c360 import bulk, catalog, merge, script
+from c360.audit import Audit, redact
+from c360.catalog import GraphPlan, TablePlan
+from c360.config import Settings
+from c360.errors import C360Error, ConfigError, ExportFailedError, ServerUnavailableError
+from c360.lock import export_lock
+from c360.reconcile import Count, reconcile
+from c360.rows import batches, pg_connection
+
+Mode = Literal["auto", "bulk", "merge", "cypher"]
+MODES: tuple[Mode, ...] = ("auto", "bulk", "merge", "cypher")
+DEFAULT_BATCH_SIZE = 10_000
+
+
+class Progress(Protocol):
+    """Where a run reports how far it got; the CLI draws bars, tests ignore it."""
+
+    def start(self, kind: str, name: str, total: int) -> None: ...
+
+    def advance(self, rows: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, kind: str, name: str, total: int) -> None:
+        pass
+
+    def advance(self, rows: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class LocalNeo4j(Protocol):
+    """What bulk mode needs from the local stack: stop, import, start."""
+
+    def stop(self) -> None: ...
+
+    def start(self) -> None: ...
+
+    def admin(self, args: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    mode: Mode = "auto"
+    labels: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    clear: bool = False
+    dry_run: bool = False
+    batch_size: int = DEFAULT_BATCH_SIZE
+    # cypher mode: where the script goes; bulk mode: where the CSV files go
+    output: Path | None = None
+    # how long the driver retries a transaction on transient errors
+    retry_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class TableResult:
+    kind: str
+    name: str
+    rows: int
+    rows_written: int = 0
+    seconds: float = 0.0
+    status: str = "planned"
+    error: str | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_written / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    mode: str
+    target: str
+    dry_run: bool
+    tables: list[TableResult]
+    run_id: str | None = None
+    counts: list[Count] = field(default_factory=list)
+    seconds: float = 0.0
+    status: str = "planned"
+    error: str | None = None
+    output: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "target": self.target,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "output": self.output,
+            "tables": [
+                {
+                    "kind": t.kind,
+                    "name": t.name,
+                    "rows": t.rows,
+                    "rows_written": t.rows_written,
+                    "seconds": round(t.seconds, 3),
+                    "rows_per_second": round(t.rows_per_second, 1),
+                    "status": t.status,
+                    "error": t.error,
+                }
+                for t in self.tables
+            ],
+            "reconciliation": [
+                {
+                    "kind": c.kind,
+                    "name": c.name,
+                    "expected": c.expected,
+                    "actual": c.actual,
+                    "ok": c.ok,
+                }
+                for c in self.counts
+            ],
+        }
+
+
+def neo4j_target(settings: Settings) -> str:
+    return redact(f"{settings.neo4j.uri}/{settings.neo4j.database}")
+
+
+def open_driver(settings: Settings, retry_seconds: float = 30.0) -> Driver:
+    return GraphDatabase.driver(
+        settings.neo4j.uri,
+        auth=(settings.neo4j.user, settings.neo4j.password),
+        max_transaction_retry_time=retry_seconds,
+    )
+
+
+@contextmanager
+def connected_driver(settings: Settings, retry_seconds: float = 30.0) -> Iterator[Driver]:
+    driver = open_driver(settings, retry_seconds)
+    try:
+        try:
+            driver.verify_connectivity()
+        except Exception as error:
+            raise ServerUnavailableError(
+                f"cannot reach Neo4j at {redact(settings.neo4j.uri)}: {error}; "
+                "start it with `c360-export stack up` or check NEO4J_URI"
+            ) from error
+        yield driver
+    finally:
+        driver.close()
+
+
+def _key(plan: TablePlan) -> str:
+    return f"{plan.kind}:{plan.name}"
+
+
+class _Run:
+    """The state of one run; only `run_export` builds it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ExportOptions,
+        plan: GraphPlan,
+        rows: dict[str, int],
+        progress: Progress,
+        audit: Audit,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.plan = plan
+        self.rows = rows
+        self.progress = progress
+        self.audit = audit
+        self.results: dict[str, TableResult] = {
+            _key(t): TableResult(t.kind, t.name, rows[_key(t)]) for t in plan.tables
+        }
+
+    def record(self, plan: TablePlan, **changes: object) -> None:
+        self.results[_key(plan)] = replace(self.results[_key(plan)], **changes)  # type: ignore[arg-type]
+
+    def write_table(self, plan: TablePlan, write: Callable[[Callable[[int], None]], int]) -> None:
+        """Run one table's writer, with its audit rows and progress bar."""
+        self.audit.table_started(plan.kind, plan.name)
+        self.progress.start(plan.kind, plan.name, self.rows[_key(plan)])
+        started = time.monotonic()
+        try:
+            written = write(self.progress.advance)
+        except Exception as error:
+            seconds = time.monotonic() - started
+            message = f"{plan.kind} {plan.name}: {error}"
+            self.audit.table_failed(plan.kind, plan.name, message)
+            self.record(plan, seconds=seconds, status="failed", error=message)
+            raise
+        finally:
+            self.progress.finish()
+        seconds = time.monotonic() - started
+        self.audit.table_finished(
+            plan.kind,
+            plan.name,
+            rows_read=written,
+            rows_written=written,
+            seconds=seconds,
+        )
+        self.record(plan, rows_written=written, seconds=seconds, status="completed")
+
+    def check_counts(self, driver: Driver) -> list[Count]:
+        counts = reconcile(driver, self.settings.neo4j.database, self.plan.tables, self.rows)
+        bad = [c for c in counts if not c.ok]
+        for count in bad:
+            table = next(
+                t for t in self.plan.tables if t.name == count.name and t.kind == count.kind
+            )
+            message = f"reconciliation failed: {count.describe()}"
+            self.audit.table_failed(count.kind, count.name, message)
+            self.record(table, status="failed", error=message)
+        if bad:
+            raise ExportFailedError(
+                "reconciliation failed: " + "; ".join(c.describe() for c in bad)
+            )
+        return counts
+
+
+def read_plan(settings: Settings, options: ExportOptions) -> tuple[GraphPlan, dict[str, int]]:
+    """The selected labels and types, with their tables' row counts."""
+    with pg_connection(settings.postgres.dsn()) as conn:
+        plan = catalog.read_plan(conn).select(options.labels, options.types)
+        rows = {_key(t): catalog.count_rows(conn, t.table) for t in plan.tables}
+    return plan, rows
+
+
+def resolve_mode(settings: Settings, options: ExportOptions) -> Mode:
+    """`auto`: bulk for an empty graph on the local stack, merge otherwise."""
+    if options.mode != "auto":
+        return options.mode
+    if settings.stack_mode != "local" or not settings.neo4j.is_local:
+        return "merge"
+    if options.labels or options.types:
+        # a full import would drop every label not selected
+        return "merge"
+    with connected_driver(settings) as driver:
+        empty = merge.count_all_nodes(driver, settings.neo4j.database) == 0
+    return "bulk" if empty else "merge"
+
+
+def run_export(
+    settings: Settings,
+    options: ExportOptions,
+    *,
+    progress: Progress | None = None,
+    local_neo4j: LocalNeo4j | None = None,
+) -> ExportResult:
+    """Export the selected graph tables; raises a C360Error after recording a failure."""
+    if options.batch_size < 1:
+        raise ConfigError("--batch-size must be at least 1")
+    progress = progress or NoProgress()
+    plan, rows = read_plan(settings, options)
+    mode = resolve_mode(settings, options)
+    _check_selection(mode, plan)
+    output = _output(settings, options, mode)
+    target = str(output) if mode == "cypher" else neo4j_target(settings)
+    tables = [TableResult(t.kind, t.name, rows[_key(t)]) for t in plan.tables]
+    if options.dry_run:
+        return ExportResult(mode, target, True, tables, output=str(output) if output else None)
+    started = time.monotonic()
+    dsn = settings.postgres.dsn()
+    with export_lock(dsn, target), pg_connection(dsn, autocommit=True) as audit_conn:
+        audit = Audit.start(audit_conn, mode, target)
+        run = _Run(settings, options, plan, rows, progress, audit)
+        counts: list[Count] = []
+        try:
+            if mode == "cypher":
+                assert output is not None
+                _write_script(run, output)
+            elif mode == "merge":
+                counts = _merge(run)
+            else:
+                counts = _bulk(run, output, local_neo4j)
+        except Exception as error:
+            message = (
+                str(error) if isinstance(error, C360Error) else f"{type(error).__name__}: {error}"
+            )
+            audit.finish(message)
+            if isinstance(error, C360Error):
+                raise
+            raise ExportFailedError(f"export failed ({mode}): {redact(message)}") from error
+        except BaseException:
+            audit.finish("interrupted")
+            raise
+        audit.finish()
+    return ExportResult(
+        mode,
+        target,
+        False,
+        list(run.results.values()),
+        run_id=audit.run_id,
+        counts=counts,
+        seconds=time.monotonic() - started,
+        status="completed",
+        output=str(output) if output else None,
+    )
+
+
+def _check_selection(mode: Mode, plan: GraphPlan) -> None:
+    if mode != "bulk":
+        return
+    labels = {p.name for p in plan.labels}
+    for edge in plan.types:
+        for end in (edge.from_label, edge.to_label):
+            if end not in labels:
+                raise ConfigError(
+                    f"bulk mode replaces the whole database, so type {edge.name} needs "
+                    f"label {end} in the same run: add --label {end} or use --mode merge"
+                )
+
+
+def _output(settings: Settings, options: ExportOptions, mode: Mode) -> Path | None:
+    if mode == "cypher":
+        return options.output or Path("graph.cypher")
+    if mode == "bulk":
+        return options.output or settings.home / "import"
+    return None
+
+
+def _merge(run: _Run) -> list[Count]:
+    settings, options = run.settings, run.options
+    database = settings.neo4j.database
+    dsn = settings.postgres.dsn()
+    with connected_driver(settings, options.retry_seconds) as driver:
+        merge.ensure_constraints(driver, database, run.plan.labels)
+        if options.clear:
+            merge.clear(
+                driver,
+                database,
+                [p.name for p in run.plan.labels],
+                [p.name for p in run.plan.types],
+            )
+        for label in run.plan.labels:
+            statement = merge.node_statement(label)
+            run.write_table(
+                label,
+                lambda advance, p=label, s=statement: merge.write(
+                    driver, database, s, batches(dsn, p, options.batch_size), advance
+                ),
+            )
+        for edge in run.plan.types:
+            statement = merge.relationship_statement(edge)
+            run.write_table(
+                edge,
+                lambda advance, p=edge, s=statement: merge.write(
+                    driver, database, s, batches(dsn, p, options.batch_size), advance
+                ),
+            )
+        return run.check_counts(driver)
+
+
+def _write_script(run: _Run, output: Path) -> None:
+    dsn = run.settings.postgres.dsn()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as out:
+        script.write_header(out, run.plan)
+        if run.options.clear:
+            script.write_clear(out, run.plan)
+        for table in run.plan.tables:
+            run.write_table(
+                table,
+                lambda advance, p=table: script.write_table(
+                    out, p, batches(dsn, p, run.options.batch_size), advance
+                ),
+            )
+
+
+def _bulk(run: _Run, directory: Path | None, local_neo4j: LocalNeo4j | None) -> list[Count]:
+    settings = run.settings
+    if settings.stack_mode != "local" or not settings.neo4j.is_local:
+        raise ConfigError(
+            "bulk mode imports into the local stack's Neo4j only; use --mode merge "
+            "for a remote server"
+        )
+    assert directory is not None
+    server = local_neo4j or _local_neo4j(settings)
+    for table in run.plan.tables:
+        run.audit.table_started(table.kind, table.name)
+    started = time.monotonic()
+    read: dict[str, int] = {}
+
+    def copied(table: TablePlan, count: int) -> None:
+        read[_key(table)] = count
+        run.progress.start(table.kind, table.name, run.rows[_key(table)])
+        run.progress.advance(count)
+        run.progress.finish()
+
+    with pg_connection(settings.postgres.dsn()) as conn:
+        files = bulk.write_csvs(conn, run.plan, directory, copied)
+    report = directory / "import.report"
+    server.stop()
+    try:
+        server.admin(bulk.import_args(files, settings.neo4j.database, report))
+    finally:
+        server.start()
+    seconds = time.monotonic() - started
+    with connected_driver(settings, run.options.retry_seconds) as driver:
+        merge.ensure_constraints(driver, settings.neo4j.database, run.plan.labels)
+        counts = run.check_counts(driver)
+    share = seconds / max(1, len(run.plan.tables))
+    for table in run.plan.tables:
+        count = read[_key(table)]
+        run.audit.table_finished(
+            table.kind, table.name, rows_read=count, rows_written=count, seconds=share
+        )
+        run.record(table, rows_written=count, seconds=share, status="completed")
+    return counts
+
+
+def _local_neo4j(settings: Settings) -> LocalNeo4j:
+    from c360 import stack
+
+    return stack.neo4j_server(settings)  # type: ignore[attr-defined]
