@@ -78,7 +78,7 @@ def _summary(result: ExportResult) -> Table:
                 f"{t.rows_per_second:,.0f}",
                 t.status,
             ]
-        table.add_row(*cells)
+        table.add_row(*(Text(c) for c in cells))
     return table
 
 
