@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +34,7 @@ from c360.sourcedb import (
     SourceTargets,
     TableLoad,
     connect,
-    load_database,
+    load_databases,
     rows_to_chunks,
 )
 
@@ -513,22 +513,11 @@ def sample_loads(data: SampleData, kind: SourceKind) -> list[TableLoad]:
     ]
 
 
-def load_samples(
-    settings: Settings,
-    targets: SourceTargets | None = None,
-    on_table: Callable[[SourceKind, str, int], None] | None = None,
-) -> dict[str, int]:
+def load_samples(settings: Settings, targets: SourceTargets | None = None) -> dict[str, int]:
     """(Re)create the three databases and load the story; returns rows per table."""
-    targets = targets or SourceTargets()
     data = build_samples()
-    counts: dict[str, int] = {}
-    for kind in data.tables:
-        loaded = load_database(settings, kind, targets.database(kind), sample_loads(data, kind))
-        for table, rows in loaded.items():
-            if on_table is not None:
-                on_table(kind, table, rows)
-        counts.update(loaded)
-    return counts
+    plan = {kind: sample_loads(data, kind) for kind in data.tables}
+    return load_databases(settings, targets or SourceTargets(), plan)
 
 
 HEADLINE_HACKED_EMAILS = """
