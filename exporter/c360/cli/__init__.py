@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from c360.cli import export, models, query, sources, stack
+from c360.cli import export, models, query, samples, sources, stack
 
 app = typer.Typer(
     name="c360-export",
@@ -20,5 +20,6 @@ app = typer.Typer(
 app.callback(invoke_without_command=True)(export.export)
 app.add_typer(stack.app, name="stack")
 app.add_typer(sources.app, name="sources")
+app.add_typer(samples.app, name="samples")
 app.add_typer(models.app, name="models")
 app.command(name="query")(query.query)
