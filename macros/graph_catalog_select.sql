@@ -1,0 +1,62 @@
+{#-
+    The rows of graph.graph_catalog, read at execute time from the meta of the
+    generated node and edge models in dbt's `graph` context: table names are
+    the models' own names, so the naming rule lives only in c360.scaffold.
+    Nodes get execution_order 0 (load before any relationship).
+-#}
+{% macro graph_catalog_select() -%}
+    {%- set rows = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() | sort(attribute='name') -%}
+            {%- set mapping = node.config.get('meta', {}).get('c360', {}) -%}
+            {%- if node.resource_type == 'model' and mapping.get('kind') == 'node' -%}
+                {%- do rows.append([
+                    "'node'", sql_literal(mapping.label), sql_literal(node.alias),
+                    sql_text_array(mapping.key_columns), "null", "null",
+                    sql_text_array(none), sql_text_array(none), "0"
+                ]) -%}
+            {%- elif node.resource_type == 'model' and mapping.get('kind') == 'edge' -%}
+                {%- do rows.append([
+                    "'edge'", sql_literal(mapping.relationship_type),
+                    sql_literal(node.alias), sql_text_array(none),
+                    sql_literal(mapping.from_label), sql_literal(mapping.to_label),
+                    sql_text_array(mapping.start_columns),
+                    sql_text_array(mapping.end_columns),
+                    mapping.execution_order | int | string
+                ]) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+with
+
+catalog_rows (
+    kind, name, table_name, key_columns, from_label, to_label,
+    start_columns, end_columns, execution_order
+) as (
+
+    {%- if rows %}
+    values
+    {%- for row in rows %}
+        ({{ row | join(", ") }}){{ "," if not loop.last }}
+    {%- endfor %}
+    {%- else %}
+    select
+        null, null, null, cast(null as text[]), null, null,
+        cast(null as text[]), cast(null as text[]), null
+    where false
+    {%- endif %}
+
+)
+
+select
+    cast(kind as text) as kind,
+    cast(name as text) as name,
+    cast(table_name as text) as table_name,
+    key_columns,
+    cast(from_label as text) as from_label,
+    cast(to_label as text) as to_label,
+    start_columns,
+    end_columns,
+    cast(execution_order as integer) as execution_order
+from catalog_rows
+{%- endmacro %}

@@ -1,0 +1,14 @@
+{#- Fails for each combination of `columns` that occurs more than once. -#}
+{% test unique_combination_of_columns(model, columns) -%}
+    select
+    {%- for column in columns %}
+        {{ adapter.quote(column) }},
+    {%- endfor %}
+        count(*) as occurrences
+    from {{ model }}
+    group by
+    {%- for column in columns %}
+        {{ adapter.quote(column) }}{{ "," if not loop.last }}
+    {%- endfor %}
+    having count(*) > 1
+{%- endtest %}
