@@ -1,7 +1,65 @@
-"""`c360-export models`."""
+"""`c360-export models`: the dbt files generated from the control rows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="models commands", no_args_is_help=True)
+from c360.cli._errors import user_errors
+from c360.config import Settings
+from c360.console import stderr, stdout
+from c360.errors import ExitCode
+from c360.scaffold import render_project, stale_files, write_files
+
+app = typer.Typer(
+    help="Generate or check the dbt files derived from the control rows.", no_args_is_help=True
+)
+
+ProjectDir = Annotated[
+    Path | None,
+    typer.Option(help="dbt project holding seeds/control/ and models/ (default: the current one)."),
+]
+
+
+@app.command()
+def generate(project_dir: ProjectDir = None) -> None:
+    """Write the staging, node and edge models, their YAML, the catalog model and
+    the neo4j_graph exposure from seeds/control/*.csv and the attached tables.
+
+    Run after `c360-export sources attach` and after any control-row change.
+    """
+    with user_errors():
+        settings = Settings.from_env()
+        project = (project_dir or settings.project_dir).resolve()
+        files = render_project(settings, project)
+        changes = write_files(project, files)
+    out = stdout()
+    for change in changes:
+        out.print(change)
+    stderr().print(
+        f"{len(files)} generated files, {len(changes)} changed; next: dbt build",
+        highlight=False,
+    )
+
+
+@app.command()
+def check(project_dir: ProjectDir = None) -> None:
+    """Exit non-zero, listing them, when generated files differ from what the
+    control rows and the attached tables give."""
+    with user_errors():
+        settings = Settings.from_env()
+        project = (project_dir or settings.project_dir).resolve()
+        problems = stale_files(project, render_project(settings, project))
+    if problems:
+        err = stderr()
+        for problem in problems:
+            err.print(problem, highlight=False)
+        err.print(
+            "[bold red]error:[/] the generated dbt files are stale: run "
+            "`c360-export models generate`",
+            highlight=False,
+        )
+        raise typer.Exit(int(ExitCode.FAILED))
+    stderr().print("generated dbt files are up to date")
