@@ -199,8 +199,8 @@ class Identity:
         return f"{self.id_prefix(2)}{self.scramble(index):012x}"
 
     def email(self, index: int) -> str:
-        first = _ascii_slug(FIRST_NAMES[index % len(FIRST_NAMES)])
-        last = _ascii_slug(LAST_NAMES[(index // len(FIRST_NAMES)) % len(LAST_NAMES)])
+        first = FIRST_SLUGS[index % len(FIRST_SLUGS)]
+        last = LAST_SLUGS[(index // len(FIRST_SLUGS)) % len(LAST_SLUGS)]
         return f"{first}.{last}.{index}@{DOMAINS[index % len(DOMAINS)]}"
 
     def full_name(self, index: int) -> str:
@@ -233,6 +233,10 @@ class Identity:
 def _ascii_slug(name: str) -> str:
     slug = "".join(c for c in name.lower() if c.isascii() and c.isalnum())
     return slug or "user"
+
+
+FIRST_SLUGS = tuple(map(_ascii_slug, FIRST_NAMES))
+LAST_SLUGS = tuple(map(_ascii_slug, LAST_NAMES))
 
 
 def _escaped(pool: tuple[str, ...]) -> tuple[str, ...]:
@@ -275,16 +279,21 @@ def account_lines(ident: Identity, count: int) -> Iterator[str]:
 def payment_method_lines(ident: Identity) -> Iterator[str]:
     rng = _rng(ident.seed, "payment_methods")
     rand = rng.random
+    # Identity.payment_method_id / account_id / card_fingerprint, inlined
+    mult, offset, n = ident.mult, ident.offset, ident.accounts
+    pm_prefix, account_prefix = ident.id_prefix(2), ident.id_prefix(0)
     row = 0
-    for i in range(ident.accounts):
+    for i in range(n):
+        account = f"{account_prefix}{(i * mult + offset) & MASK48:012x}"
         card = ident.first_card(i)
         if rand() < 0.01:  # a stray shared card, outside the rings
-            card = int(rand() * ident.accounts)
-        cards = (card, ident.accounts + i) if i % 5 == 0 else (card,)
+            card = int(rand() * n)
+        cards = (card, n + i) if i % 5 == 0 else (card,)
         for c in cards:
             yield (
-                f"{ident.payment_method_id(row)}\t{ident.account_id(i)}\t"
-                f"{ident.card_fingerprint(c)}\t{CARD_TYPES[c % 4]}\t{c * 7919 % 10000:04d}"
+                f"{pm_prefix}{(row * mult + offset) & MASK48:012x}\t{account}\t"
+                f"fp_{(c * mult + offset + 7) & MASK48:012x}\t{CARD_TYPES[c % 4]}\t"
+                f"{c * 7919 % 10000:04d}"
             )
             row += 1
 
@@ -293,6 +302,7 @@ def subscription_lines(ident: Identity) -> Iterator[str]:
     rng = _rng(ident.seed, "subscriptions")
     rand = rng.random
     days = _day_strings(HISTORY_DAYS)
+    renewals = [(REFERENCE_NOW + timedelta(days=1 + d)).strftime("%Y-%m-%d ") for d in range(30)]
     row = 0
     for i in range(ident.accounts):
         start = int(rand() * (HISTORY_DAYS - 200)) + 200
@@ -305,7 +315,7 @@ def subscription_lines(ident: Identity) -> Iterator[str]:
             start -= 190
         plan = PLAN_WEIGHTS[int(rand() * len(PLAN_WEIGHTS))]
         status = SUBSCRIPTION_STATUSES[int(rand() * len(SUBSCRIPTION_STATUSES))]
-        renews = (REFERENCE_NOW + timedelta(days=1 + start % 30)).strftime("%Y-%m-%d ")
+        renews = renewals[start % 30]
         yield (
             f"{ident.subscription_id(row)}\t{ident.account_id(i)}\t{plan}\t{status}\t"
             f"{days[start]}10:00:00+00\t{renews}10:00:00+00"
