@@ -164,12 +164,11 @@ def test_import_args_overwrite_and_allow_multiline(tmp_path):
         bulk.CsvFile(OWNS, tmp_path / "h2", tmp_path / "d2", 2),
     ]
     args = bulk.import_args(files, "neo4j", tmp_path / "report")
-    assert args[:3] == ["database", "import", "full"]
+    assert args[:4] == ["database", "import", "full", "neo4j"]
     assert "--overwrite-destination=true" in args
     assert "--multiline-fields=true" in args
     assert f"--nodes={tmp_path / 'h1'},{tmp_path / 'd1'}" in args
     assert f"--relationships={tmp_path / 'h2'},{tmp_path / 'd2'}" in args
-    assert args[-1] == "neo4j"
 
 
 def test_script_writes_one_statement_per_line(tmp_path):

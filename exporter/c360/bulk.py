@@ -111,6 +111,8 @@ def import_args(files: Sequence[CsvFile], database: str, report: Path) -> list[s
         "database",
         "import",
         "full",
+        # before the options: --nodes/--relationships take several values each
+        database,
         "--overwrite-destination=true",
         # quoted values may hold newlines; PostgreSQL quotes them
         "--multiline-fields=true",
@@ -126,5 +128,4 @@ def import_args(files: Sequence[CsvFile], database: str, report: Path) -> list[s
     for file in files:
         option = "--nodes" if isinstance(file.plan, LabelPlan) else "--relationships"
         args.append(f"{option}={file.header},{file.data}")
-    args.append(database)
     return args

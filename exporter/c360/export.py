@@ -335,7 +335,7 @@ def _output(settings: Settings, options: ExportOptions, mode: Mode) -> Path | No
     if mode == "cypher":
         return options.output or Path("graph.cypher")
     if mode == "bulk":
-        return options.output or settings.home / "import"
+        return options.output or StackNeo4j(settings).import_dir()
     return None
 
 
@@ -395,7 +395,7 @@ def _bulk(run: _Run, directory: Path | None, local_neo4j: LocalNeo4j | None) -> 
             "for a remote server"
         )
     assert directory is not None
-    server = local_neo4j or _local_neo4j(settings)
+    server = local_neo4j or StackNeo4j(settings)
     for table in run.plan.tables:
         run.audit.table_started(table.kind, table.name)
     started = time.monotonic()
@@ -429,7 +429,28 @@ def _bulk(run: _Run, directory: Path | None, local_neo4j: LocalNeo4j | None) -> 
     return counts
 
 
-def _local_neo4j(settings: Settings) -> LocalNeo4j:
-    from c360 import stack
+@dataclass(frozen=True)
+class StackNeo4j:
+    """The local stack's Neo4j server, through `c360.stack.neo4j`."""
 
-    return stack.neo4j_server(settings)  # type: ignore[attr-defined]
+    settings: Settings
+
+    def stop(self) -> None:
+        from c360.stack import neo4j  # lazily: only bulk mode needs the stack
+
+        neo4j.stop(self.settings)
+
+    def start(self) -> None:
+        from c360.stack import neo4j
+
+        neo4j.start(self.settings)
+
+    def admin(self, args: list[str]) -> None:
+        from c360.stack import neo4j
+
+        neo4j.admin(self.settings, args)
+
+    def import_dir(self) -> Path:
+        from c360.stack.neo4j import Neo4jPaths
+
+        return Neo4jPaths.of(self.settings).import_dir
