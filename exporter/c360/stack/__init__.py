@@ -16,7 +16,7 @@ from pathlib import Path
 
 from c360.config import Settings
 from c360.stack import neo4j, postgres
-from c360.stack._system import Report, file_lock, quiet
+from c360.stack._system import Report, file_lock, quiet, require_free_port
 
 __all__ = [
     "ServerStatus",
@@ -60,6 +60,13 @@ def up(settings: Settings, report: Report = quiet) -> list[ServerStatus]:
     # Two shells or test sessions starting the same home at once would race on
     # initdb and the pid files.
     with file_lock(_lock(settings)):
+        # Every clash is reported before anything starts, so a failed `up` does
+        # not leave one server running.
+        if postgres.pid(settings) is None:
+            require_free_port(settings.postgres.port, "PostgreSQL", "C360_PG_PORT")
+        if neo4j.pid(settings) is None:
+            require_free_port(settings.bolt_port, "Neo4j Bolt", "C360_NEO4J_BOLT_PORT")
+            require_free_port(settings.http_port, "Neo4j HTTP", "C360_NEO4J_HTTP_PORT")
         postgres.start(settings, report)
         neo4j.start(settings, report)
     return status(settings)
