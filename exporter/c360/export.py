@@ -22,7 +22,7 @@ from c360.catalog import GraphPlan, TablePlan
 from c360.config import Settings
 from c360.errors import C360Error, ConfigError, ExportFailedError, ServerUnavailableError
 from c360.lock import export_lock
-from c360.reconcile import Count, reconcile
+from c360.reconcile import Count, neo4j_count, reconcile
 from c360.rows import batches, pg_connection
 
 Mode = Literal["auto", "bulk", "merge", "cypher"]
@@ -353,7 +353,8 @@ def _merge(run: _Run) -> list[Count]:
                 [p.name for p in run.plan.types],
             )
         for label in run.plan.labels:
-            statement = merge.node_statement(label)
+            empty = neo4j_count(driver, database, label) == 0
+            statement = merge.node_statement(label, empty=empty)
             run.write_table(
                 label,
                 lambda advance, p=label, s=statement: merge.write(

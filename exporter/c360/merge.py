@@ -33,8 +33,10 @@ def ensure_constraints(driver: Driver, database: str, labels: Sequence[LabelPlan
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
-def node_statement(plan: LabelPlan) -> str:
-    return cypher.merge_nodes(plan.name, plan.key_names, [c.name for c in plan.properties], "$rows")
+def node_statement(plan: LabelPlan, *, empty: bool = False) -> str:
+    """MERGE on the key; CREATE when the label has no node yet (no lookups needed)."""
+    build = cypher.create_nodes if empty else cypher.merge_nodes
+    return build(plan.name, plan.key_names, [c.name for c in plan.properties], "$rows")
 
 
 def relationship_statement(plan: TypePlan) -> str:
