@@ -12,10 +12,7 @@ from c360.config import Settings
 from c360.errors import ExportBusyError, ExportFailedError, ServerUnavailableError
 from c360.export import ExportOptions, NoProgress, neo4j_target, run_export
 from c360.lock import export_lock
-from neo4j import Driver
-from neo4j.time import Date, DateTime
-
-from tests.integration.conftest import (
+from graph_helpers import (
     cli,
     dbt,
     export,
@@ -24,6 +21,8 @@ from tests.integration.conftest import (
     snapshot,
     wipe,
 )
+from neo4j import Driver
+from neo4j.time import Date, DateTime
 
 # values with quotes, backslashes, newlines and non-ASCII, read from the sources
 SPECIAL_VALUES = {
@@ -130,7 +129,7 @@ def test_auto_picks_merge_on_a_populated_graph(graph_tables, bulk_graph):
     assert export(graph_tables, dry_run=True).mode == "merge"
 
 
-def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, dbt_dir):
+def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, dbt_project):
     account_id, email = pg_rows(
         graph_tables,
         "select account_id::text, email from accounts where full_name is not null "
@@ -163,9 +162,8 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
             f"update media_content set genre = null where media_id = '{media_id}'",
             "streaming_db",
         )
-        dbt(
-            graph_tables, dbt_dir, "run", "--select", f"+{tables['Account']}", f"+{tables['Media']}"
-        )
+        # staging models are views over the foreign tables: the graph tables suffice
+        dbt(graph_tables, dbt_project, "run", "--select", tables["Account"], tables["Media"])
         export(graph_tables, mode="merge")
         db = graph_tables.neo4j.database
         node = driver.execute_query(
@@ -188,9 +186,8 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
             f"update media_content set genre = {_quote(genre)} where media_id = '{media_id}'",
             "streaming_db",
         )
-        dbt(
-            graph_tables, dbt_dir, "run", "--select", f"+{tables['Account']}", f"+{tables['Media']}"
-        )
+        # staging models are views over the foreign tables: the graph tables suffice
+        dbt(graph_tables, dbt_project, "run", "--select", tables["Account"], tables["Media"])
     export(graph_tables, mode="merge")
     assert snapshot(driver, graph_tables) == bulk_graph
 

@@ -8,9 +8,8 @@ import pytest
 from c360 import queries
 from c360.config import Settings
 from c360.samples import headline_answer
+from graph_helpers import cli, export, pg_rows
 from neo4j import Driver
-
-from tests.integration.conftest import cli, export, pg_rows
 
 QUERY_1_SQL = """
 select a1.email, a2.email, pm1.card_fingerprint
