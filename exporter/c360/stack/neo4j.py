@@ -59,6 +59,29 @@ LAUNCHER = "org.neo4j.server.startup.Neo4jCommand"
 ADMIN_LAUNCHER = "org.neo4j.server.startup.Neo4jAdminCommand"
 HEAP = "2g"
 PAGECACHE = "2g"
+JVM_OPTIONS = "\n".join(
+    f"server.jvm.additional={option}"
+    for option in (
+        "-XX:+UseG1GC",
+        "-XX:-OmitStackTraceInFastThrow",
+        "-XX:+UnlockExperimentalVMOptions",
+        "-XX:+TrustFinalNonStaticFields",
+        "-XX:+DisableExplicitGC",
+        "-Djdk.nio.maxCachedBufferSize=1024",
+        "-Dio.netty.tryReflectionSetAccessible=true",
+        "-Djdk.tls.ephemeralDHKeySize=2048",
+        "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+        "-XX:FlightRecorderOptions=stackdepth=256",
+        "-XX:+UnlockDiagnosticVMOptions",
+        "-XX:+DebugNonSafepoints",
+        # Without these the page cache falls back to slower buffer access.
+        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--enable-native-access=ALL-UNNAMED",
+        "-Dlog4j2.disable.jmx=true",
+    )
+)
 DOWNLOAD_TIMEOUT = 1800.0
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 120.0
@@ -244,7 +267,12 @@ server.memory.heap.max_size={HEAP}
 server.memory.pagecache.size={PAGECACHE}
 # A dev graph is rebuilt, not restored: keep little transaction log.
 db.tx_log.rotation.retention_policy=1G size
-"""
+# Bolt otherwise idles 2 x 5 s on shutdown, and the bulk import stops the server.
+internal.dbms.bolt.netty_server_shutdown_quiet_period=0
+
+# The JVM options of the distribution's own neo4j.conf, minus AlwaysPreTouch
+# (it would touch all of the heap before a dev server may answer).
+{JVM_OPTIONS}"""
     )
 
 
@@ -320,7 +348,10 @@ def wait_for_bolt(
     ) as driver:
         while time.monotonic() < deadline:
             try:
-                driver.execute_query("RETURN 1", database_=config.database)
+                # An auto-commit query: execute_query would itself retry for up
+                # to 30 s with backoff and so answer late.
+                with driver.session(database=config.database) as session:
+                    session.run("RETURN 1").consume()
                 return
             except AuthError as error:
                 raise ServerUnavailableError(
