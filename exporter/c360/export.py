@@ -18,7 +18,7 @@ from neo4j import Driver, GraphDatabase
 
 from c360 import bulk, catalog, merge, script
 from c360.audit import Audit, redact
-from c360.catalog import GraphPlan, TablePlan
+from c360.catalog import GraphPlan, LabelPlan, TablePlan, TypePlan
 from c360.config import Settings
 from c360.errors import C360Error, ConfigError, ExportFailedError, ServerUnavailableError
 from c360.lock import export_lock
@@ -352,23 +352,25 @@ def _merge(run: _Run) -> list[Count]:
                 [p.name for p in run.plan.labels],
                 [p.name for p in run.plan.types],
             )
+
+        def write_label(advance: Callable[[int], None], plan: LabelPlan) -> int:
+            # inside the table's audit: a server lost here fails this label
+            empty = neo4j_count(driver, database, plan) == 0
+            statement = merge.node_statement(plan, empty=empty)
+            return merge.write(
+                driver, database, statement, batches(dsn, plan, options.batch_size), advance
+            )
+
+        def write_type(advance: Callable[[int], None], plan: TypePlan) -> int:
+            statement = merge.relationship_statement(plan)
+            return merge.write(
+                driver, database, statement, batches(dsn, plan, options.batch_size), advance
+            )
+
         for label in run.plan.labels:
-            empty = neo4j_count(driver, database, label) == 0
-            statement = merge.node_statement(label, empty=empty)
-            run.write_table(
-                label,
-                lambda advance, p=label, s=statement: merge.write(
-                    driver, database, s, batches(dsn, p, options.batch_size), advance
-                ),
-            )
+            run.write_table(label, lambda advance, p=label: write_label(advance, p))
         for edge in run.plan.types:
-            statement = merge.relationship_statement(edge)
-            run.write_table(
-                edge,
-                lambda advance, p=edge, s=statement: merge.write(
-                    driver, database, s, batches(dsn, p, options.batch_size), advance
-                ),
-            )
+            run.write_table(edge, lambda advance, p=edge: write_type(advance, p))
         return run.check_counts(driver)
 
 
