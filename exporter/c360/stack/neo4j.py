@@ -284,7 +284,8 @@ def pid(settings: Settings) -> int | None:
 def set_initial_password(runtime: Neo4jRuntime, password: str) -> None:
     """Set the `neo4j` user's password; only has an effect before the first start."""
     result = run(
-        runtime.launcher(ADMIN_LAUNCHER, "dbms", "set-initial-password", password),
+        # `--`: a generated password may start with "-" and be taken for an option.
+        runtime.launcher(ADMIN_LAUNCHER, "dbms", "set-initial-password", "--", password),
         env=runtime.env(),
         timeout=300,
     )
