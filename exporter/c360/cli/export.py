@@ -56,7 +56,14 @@ class BarProgress:
 
 def _summary(result: ExportResult) -> Table:
     title = f"{'plan' if result.dry_run else 'export'}: {result.mode} -> {result.target}"
-    table = Table(title=title)
+    written = sum(t.rows_written for t in result.tables)
+    caption = (
+        None
+        if result.dry_run
+        else f"{written:,} rows in {result.seconds:.1f}s: "
+        f"{written / result.seconds if result.seconds else 0:,.0f} rows/s overall"
+    )
+    table = Table(title=title, caption=caption)
     table.add_column("kind")
     table.add_column("name")
     table.add_column("rows", justify="right")
