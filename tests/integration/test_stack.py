@@ -212,6 +212,8 @@ def test_down_stops_both_and_up_restarts(
     stack: Settings, spare_home: Path, stack_environ: dict[str, str]
 ):
     env = other_home(spare_home, stack, stack_environ)
+    # Generated passwords may start with a dash; neo4j-admin must not read an option.
+    env["NEO4J_PASSWORD"] = "-dash-first-" + os.urandom(6).hex()
     settings = Settings.from_env(env)
     runner = CliRunner()
     try:
