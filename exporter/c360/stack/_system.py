@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -95,15 +96,35 @@ def run(
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command to completion, capturing its output; never raises on exit status."""
-    return subprocess.run(
-        [os.fspath(a) for a in args],
-        env=dict(env) if env is not None else None,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    command = [os.fspath(a) for a in args]
+    try:
+        return subprocess.run(
+            command,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ServerUnavailableError(
+            f"`{' '.join(command[:4])} ...` did not finish within {timeout:.0f}s"
+        ) from None
+
+
+def raise_open_files_limit(wanted: int = 40_000) -> None:
+    """Let a child process (Neo4j) open `wanted` files where the limits allow.
+
+    Neo4j recommends 40000; root may raise the hard limit, others up to it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= wanted:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(hard, wanted)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def output_of(result: subprocess.CompletedProcess[str], lines: int = 20) -> str:

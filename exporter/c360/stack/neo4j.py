@@ -36,6 +36,7 @@ from c360.stack._system import (
     output_of,
     pid_alive,
     quiet,
+    raise_open_files_limit,
     read_pid,
     require_free_port,
     run,
@@ -315,16 +316,24 @@ def start(settings: Settings, report: Report = quiet, timeout: float = START_TIM
     report(f"starting Neo4j {NEO4J_VERSION} on bolt://127.0.0.1:{settings.bolt_port}")
     log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
     with paths.launcher_log.open("w") as launcher_log:
-        # The launcher forks the server JVM, writes the pid file and returns.
-        result = subprocess.run(
-            runtime.launcher(LAUNCHER, "start"),
-            env=runtime.env(),
-            stdin=subprocess.DEVNULL,
-            stdout=launcher_log,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
+        # The launcher forks the server JVM (which outlives it), writes the pid
+        # file and returns once the server is up or has failed.
+        try:
+            result = subprocess.run(
+                runtime.launcher(LAUNCHER, "start"),
+                env=runtime.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=launcher_log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+                preexec_fn=raise_open_files_limit,
+            )
+        except subprocess.TimeoutExpired:
+            raise ServerUnavailableError(
+                f"Neo4j's launcher did not return within {timeout:.0f}s; "
+                f"see {paths.launcher_log} and {paths.log_file}"
+            ) from None
     server_pid = read_pid(paths.pid_file)
     if result.returncode != 0 or server_pid is None:
         raise _start_failure(settings, paths, log_offset)
@@ -435,12 +444,16 @@ def admin(
     """
     runtime = prepare(settings)
     extra = {"HEAP_SIZE": heap} if heap else None
-    result = run(
-        runtime.launcher(ADMIN_LAUNCHER, *args),
-        env=runtime.env(extra),
-        timeout=timeout,
-        cwd=runtime.paths.import_dir,
-    )
+    try:
+        result = run(
+            runtime.launcher(ADMIN_LAUNCHER, *args),
+            env=runtime.env(extra),
+            timeout=timeout,
+            cwd=runtime.paths.import_dir,
+        )
+    except ServerUnavailableError as error:
+        # Only a timeout gets here: the import ran and did not finish.
+        raise ExportFailedError(f"neo4j-admin {' '.join(args[:3])}: {error}") from None
     if result.returncode != 0:
         raise ExportFailedError(
             f"neo4j-admin {' '.join(args[:3])} exited with {result.returncode}:\n"
