@@ -66,8 +66,8 @@ lint: deps profiles.yml ## ruff and sqlfluff
 test: deps profiles.yml ## the whole suite against real servers
 	$(BIN)/pytest tests
 
-bench: up ## benchmarks, e.g. make bench SF=1
-	$(BIN)/python bench/run.py --scale-factor $(or $(SF),1)
+bench: up ## benchmarks, e.g. make bench SF=1 (BENCH_ARGS="--compare-with bench/results/1.json")
+	$(BIN)/python bench/run.py --scale-factor $(or $(SF),1) $(BENCH_ARGS)
 
 docs: build ## dbt docs as one static HTML file
 	$(WITH_STACK) $(BIN)/dbt docs generate --static
