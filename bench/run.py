@@ -490,8 +490,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     load_before = os.getloadavg()
 
+    partial: dict[str, Any] = {"scale_factor": sf, "started_at": started_at}
+
     def note(message: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+        # what has finished so far, should the run be stopped before the end
+        partial["stages"] = {n: (s.as_dict() if s else None) for n, s in stages.items()}
+        partial["log"] = [*partial.get("log", []), f"{time.strftime('%H:%M:%S')} {message}"]
+        (ctx.work / "partial.json").write_text(json.dumps(partial, indent=2, default=str))
 
     # 1. sources
     prefix_args = ["--database-prefix", ctx.prefix] if ctx.prefix else []
