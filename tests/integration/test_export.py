@@ -162,8 +162,15 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
             f"update media_content set genre = null where media_id = '{media_id}'",
             "streaming_db",
         )
-        # staging models are views over the foreign tables: the graph tables suffice
-        dbt(graph_tables, dbt_project, "run", "--select", tables["Account"], tables["Media"])
+        # with their upstream staging models, whatever those are materialized as
+        dbt(
+            graph_tables,
+            dbt_project,
+            "run",
+            "--select",
+            "+" + tables["Account"],
+            "+" + tables["Media"],
+        )
         export(graph_tables, mode="merge")
         db = graph_tables.neo4j.database
         node = driver.execute_query(
@@ -186,8 +193,15 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
             f"update media_content set genre = {_quote(genre)} where media_id = '{media_id}'",
             "streaming_db",
         )
-        # staging models are views over the foreign tables: the graph tables suffice
-        dbt(graph_tables, dbt_project, "run", "--select", tables["Account"], tables["Media"])
+        # with their upstream staging models, whatever those are materialized as
+        dbt(
+            graph_tables,
+            dbt_project,
+            "run",
+            "--select",
+            "+" + tables["Account"],
+            "+" + tables["Media"],
+        )
     export(graph_tables, mode="merge")
     assert snapshot(driver, graph_tables) == bulk_graph
 
