@@ -29,11 +29,11 @@ from decimal import Decimal
 from typing import Any
 
 from c360.config import Settings
+from c360.pg import connect
 from c360.sourcedb import (
     SourceKind,
     SourceTargets,
     TableLoad,
-    connect,
     load_databases,
     rows_to_chunks,
 )

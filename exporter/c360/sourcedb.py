@@ -20,7 +20,8 @@ from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import encrypt_password
 
 from c360.config import Settings, local_secret
-from c360.errors import ConfigError, ExportFailedError, ServerUnavailableError
+from c360.errors import ConfigError, ExportFailedError
+from c360.pg import connect
 
 SourceKind = Literal["profiles_db", "streaming_db", "support_db"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("profiles_db", "streaming_db", "support_db")
@@ -79,17 +80,6 @@ class TableLoad:
     columns: tuple[str, ...]
     chunks: Iterable[str]
     expected_rows: int
-
-
-def connect(settings: Settings, database: str) -> pg_connection:
-    try:
-        return psycopg2.connect(settings.postgres.dsn(database))
-    except psycopg2.OperationalError as error:
-        raise ServerUnavailableError(
-            f"cannot connect to PostgreSQL database {database!r} at "
-            f"{settings.postgres.host}:{settings.postgres.port}: {str(error).strip()} "
-            "(is the stack up? try `c360-export stack up`)"
-        ) from error
 
 
 def recreate_database(settings: Settings, database: str) -> None:

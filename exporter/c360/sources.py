@@ -23,6 +23,7 @@ from psycopg2.extensions import connection as pg_connection_type
 from c360.config import Settings, local_secret
 from c360.control import ControlRows, SourceDatabase, load_control_rows
 from c360.errors import ConfigError, ServerUnavailableError
+from c360.pg import connect
 
 REMOTE_SCHEMA = "public"
 
@@ -59,7 +60,7 @@ def attach_sources(
     # Resolve every password before touching anything.
     passwords = {s.source_name: source_password(settings, s, env) for s in rows.active_sources}
     ensure_database(settings)
-    conn = _connect(settings, settings.postgres.staging_database)
+    conn = connect(settings, settings.postgres.staging_database)
     attached: list[AttachedSource] = []
     failures: list[str] = []
     try:
@@ -90,7 +91,7 @@ def attach_sources(
 def ensure_database(settings: Settings) -> bool:
     """Create the staging database if it is missing; True when it was created."""
     name = settings.postgres.staging_database
-    conn = _connect(settings, "postgres")
+    conn = connect(settings, "postgres")
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -185,14 +186,3 @@ def _failure(source: SourceDatabase, host: str, port: int, error: Exception) -> 
         f"source {source.source_name!r} ({source.database_name} at {where} as "
         f"{source.user_name}): {reason}"
     )
-
-
-def _connect(settings: Settings, database: str) -> pg_connection_type:
-    try:
-        return psycopg2.connect(settings.postgres.dsn(database))
-    except psycopg2.OperationalError as error:
-        raise ServerUnavailableError(
-            f"cannot connect to PostgreSQL database {database!r} at "
-            f"{settings.postgres.host}:{settings.postgres.port}: {str(error).strip()} "
-            "(is the stack up? try `c360-export stack up`)"
-        ) from error
