@@ -15,7 +15,7 @@ C360 := $(BIN)/c360-export
 WITH_STACK := eval "$$($(C360) stack env)" &&
 
 .PHONY: help deps up down sample attach models build export queries demo \
-        lint test bench docs clean
+        ruff lint test bench docs clean
 
 help:
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
@@ -58,12 +58,16 @@ queries: up ## the seeds' ten queries and the headline question
 
 demo: sample build export queries ## the whole flow on the sample data
 
-lint: deps profiles.yml ## ruff and sqlfluff
+ruff: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# sqlfluff's dbt templater compiles against a built database: `make lint`
+# uses the demo stack's, `make test` the test stack's (tests/integration/test_repository.py).
+lint: ruff profiles.yml ## ruff, and sqlfluff against the demo stack
 	$(WITH_STACK) $(BIN)/sqlfluff lint models
 
-test: deps profiles.yml ## the whole suite against real servers
+test: ruff profiles.yml ## ruff, then the whole suite against real servers it starts itself
 	$(BIN)/pytest tests
 
 bench: up ## benchmarks, e.g. make bench SF=1 (BENCH_ARGS="--compare-with bench/results/1.json")
