@@ -36,6 +36,8 @@ create table if not exists control.etl_table_logs (
     error text,
     primary key (run_id, kind, name)
 );
+-- sync deletes nodes and relationships; older audit tables lack the column
+alter table control.etl_table_logs add column if not exists rows_deleted bigint not null default 0;
 """
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
@@ -86,15 +88,17 @@ class Audit:
         rows_read: int,
         rows_written: int,
         seconds: float,
+        rows_deleted: int = 0,
         error: str | None = None,
     ) -> None:
         with self.conn.cursor() as cur:
             cur.execute(
-                "insert into control.etl_table_logs"
-                " (run_id, kind, name, rows_read, rows_written, seconds, status, error)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)"
+                "insert into control.etl_table_logs (run_id, kind, name, rows_read,"
+                " rows_written, rows_deleted, seconds, status, error)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " on conflict (run_id, kind, name) do update set"
                 " rows_read = excluded.rows_read, rows_written = excluded.rows_written,"
+                " rows_deleted = excluded.rows_deleted,"
                 " seconds = excluded.seconds, status = excluded.status, error = excluded.error",
                 (
                     self.run_id,
@@ -102,6 +106,7 @@ class Audit:
                     name,
                     rows_read,
                     rows_written,
+                    rows_deleted,
                     seconds,
                     "failed" if error else "completed",
                     _clip(error),

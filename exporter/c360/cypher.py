@@ -164,3 +164,34 @@ def delete_relationships_batch(type_name: str) -> str:
         f"MATCH ()-[r:{label(type_name)}]->() WITH r LIMIT $limit "
         "DELETE r RETURN count(*) AS deleted"
     )
+
+
+def delete_nodes(label_name: str, keys: Sequence[str], rows: str) -> str:
+    """Delete one node per row, found by its key, with its relationships.
+
+    Rows are lists of the key values; a key already gone matches nothing, so a
+    retried batch deletes nothing twice.
+    """
+    return (
+        f"UNWIND {rows} AS row MATCH (n:{label(label_name)} {_key_map(keys, 'row')}) "
+        "DETACH DELETE n"
+    )
+
+
+def delete_relationships(
+    type_name: str,
+    from_label: str,
+    from_keys: Sequence[str],
+    to_label: str,
+    to_keys: Sequence[str],
+    rows: str,
+) -> str:
+    """Delete the relationship between two nodes found by their keys; rows: start keys, end keys."""
+    start = _key_map(from_keys, "row")
+    end = _key_map(to_keys, "row", len(from_keys))
+    return (
+        f"UNWIND {rows} AS row "
+        f"MATCH (a:{label(from_label)} {start})"
+        f"-[r:{label(type_name)}]->"
+        f"(b:{label(to_label)} {end}) DELETE r"
+    )

@@ -43,3 +43,9 @@ class ExportFailedError(C360Error):
     """An export ran and failed: writing, import or reconciliation."""
 
     exit_code = ExitCode.FAILED
+
+
+class SyncStateError(C360Error):
+    """A sync has no usable record of what the target holds: a full export must come first."""
+
+    exit_code = ExitCode.USAGE

@@ -1,8 +1,10 @@
-"""One export run: plan -> lock -> audit -> write -> reconcile.
+"""One export run: plan -> lock -> audit -> write -> reconcile -> record.
 
-The writers (`bulk`, `merge`, `script`) know nothing of audit or locking; this
-module drives them table by table, records each step on the audit connection
-and fails the run on any error or count mismatch.
+The writers (`bulk`, `merge`, `script`, `sync`) know nothing of audit or locking;
+this module drives them table by table, records each step on the audit
+connection and fails the run on any error or count mismatch. A bulk or merge
+run that passed reconciliation records what the target now holds (`c360.state`),
+which the next `sync` diffs against.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Literal, Protocol
 
 from neo4j import Driver, GraphDatabase
 
-from c360 import bulk, catalog, merge, script
+from c360 import bulk, catalog, merge, script, state, sync
 from c360.audit import Audit, redact
 from c360.catalog import GraphPlan, LabelPlan, TablePlan, TypePlan
 from c360.config import Settings
@@ -25,8 +27,8 @@ from c360.lock import export_lock
 from c360.reconcile import Count, neo4j_count, reconcile
 from c360.rows import batches, pg_connection
 
-Mode = Literal["auto", "bulk", "merge", "cypher"]
-MODES: tuple[Mode, ...] = ("auto", "bulk", "merge", "cypher")
+Mode = Literal["auto", "bulk", "merge", "cypher", "sync"]
+MODES: tuple[Mode, ...] = ("auto", "bulk", "merge", "cypher", "sync")
 DEFAULT_BATCH_SIZE = 10_000
 
 
@@ -84,10 +86,12 @@ class TableResult:
     seconds: float = 0.0
     status: str = "planned"
     error: str | None = None
+    rows_deleted: int = 0
 
     @property
     def rows_per_second(self) -> float:
-        return self.rows_written / self.seconds if self.seconds > 0 else 0.0
+        done = self.rows_written + self.rows_deleted
+        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class ExportResult:
                     "name": t.name,
                     "rows": t.rows,
                     "rows_written": t.rows_written,
+                    "rows_deleted": t.rows_deleted,
                     "seconds": round(t.seconds, 3),
                     "rows_per_second": round(t.rows_per_second, 1),
                     "status": t.status,
@@ -196,13 +201,21 @@ class _Run:
     def record(self, plan: TablePlan, **changes: object) -> None:
         self.results[_key(plan)] = replace(self.results[_key(plan)], **changes)  # type: ignore[arg-type]
 
-    def write_table(self, plan: TablePlan, write: Callable[[Callable[[int], None]], int]) -> None:
-        """Run one table's writer, with its audit rows and progress bar."""
+    def write_table(
+        self,
+        plan: TablePlan,
+        write: Callable[[Callable[[int], None]], int | sync.Written],
+        total: int | None = None,
+    ) -> None:
+        """Run one table's writer, with its audit rows and progress bar.
+
+        A writer returns its rows written, or (sync) what it read, wrote and deleted.
+        """
         self.audit.table_started(plan.kind, plan.name)
-        self.progress.start(plan.kind, plan.name, self.rows[_key(plan)])
+        self.progress.start(plan.kind, plan.name, self.rows[_key(plan)] if total is None else total)
         started = time.monotonic()
         try:
-            written = write(self.progress.advance)
+            done = write(self.progress.advance)
         except Exception as error:
             seconds = time.monotonic() - started
             message = f"{plan.kind} {plan.name}: {error}"
@@ -212,14 +225,23 @@ class _Run:
         finally:
             self.progress.finish()
         seconds = time.monotonic() - started
+        if not isinstance(done, sync.Written):
+            done = sync.Written(rows_read=done, rows_written=done, rows_deleted=0)
         self.audit.table_finished(
             plan.kind,
             plan.name,
-            rows_read=written,
-            rows_written=written,
+            rows_read=done.rows_read,
+            rows_written=done.rows_written,
+            rows_deleted=done.rows_deleted,
             seconds=seconds,
         )
-        self.record(plan, rows_written=written, seconds=seconds, status="completed")
+        self.record(
+            plan,
+            rows_written=done.rows_written,
+            rows_deleted=done.rows_deleted,
+            seconds=seconds,
+            status="completed",
+        )
 
     def check_counts(self, driver: Driver) -> list[Count]:
         counts = reconcile(driver, self.settings.neo4j.database, self.plan.tables, self.rows)
@@ -289,10 +311,23 @@ def run_export(
             if mode == "cypher":
                 assert output is not None
                 _write_script(run, output)
-            elif mode == "merge":
-                counts = _merge(run)
+            elif mode == "sync":
+                counts = _sync(run)
             else:
-                counts = _bulk(run, output, local_neo4j)
+                with pg_connection(dsn) as conn:
+                    # before any writer reads: equal OIDs afterwards = the rows written
+                    oids = state.graph_oids(conn, plan.tables)
+                counts = _merge(run) if mode == "merge" else _bulk(run, output, local_neo4j)
+                with pg_connection(dsn) as conn:
+                    state.record_full(
+                        conn,
+                        target,
+                        plan.tables,
+                        oids,
+                        audit.run_id,
+                        replaced_database=mode == "bulk",
+                        cleared_labels=[p.name for p in plan.labels] if options.clear else (),
+                    )
         except Exception as error:
             message = (
                 str(error) if isinstance(error, C360Error) else f"{type(error).__name__}: {error}"
@@ -372,6 +407,40 @@ def _merge(run: _Run) -> list[Count]:
         for edge in run.plan.types:
             run.write_table(edge, lambda advance, p=edge: write_type(advance, p))
         return run.check_counts(driver)
+
+
+def _sync(run: _Run) -> list[Count]:
+    """Diff against the target's record, write only the changes, reconcile, record."""
+    settings, options = run.settings, run.options
+    database = settings.neo4j.database
+    dsn = settings.postgres.dsn()
+    diffs: list[sync.TableDiff] = []
+    committed = False
+    with pg_connection(dsn) as conn:
+        try:
+            states = state.load(conn, neo4j_target(settings), run.plan.tables)
+            diffs = sync.compute(conn, states)
+            for diff in diffs:
+                # Neo4j must match the graph tables as of the diff, not as of the plan
+                run.rows[_key(diff.plan)] = diff.expected_rows
+                run.record(diff.plan, rows=diff.expected_rows)
+            with connected_driver(settings, options.retry_seconds) as driver:
+                merge.ensure_constraints(driver, database, run.plan.labels)
+                for diff in diffs:
+                    run.write_table(
+                        diff.plan,
+                        lambda advance, d=diff: sync.write_table(
+                            driver, database, dsn, d, options.batch_size, advance
+                        ),
+                        total=diff.changed,
+                    )
+                counts = run.check_counts(driver)
+            sync.commit(conn, diffs, run.audit.run_id)
+            committed = True
+        finally:
+            if not committed:
+                sync.discard(dsn, diffs)
+    return counts
 
 
 def _write_script(run: _Run, output: Path) -> None:

@@ -43,16 +43,21 @@ def select_sql(plan: TablePlan) -> sql.Composed:
 
 
 def _fetch(
-    dsn: str, plan: TablePlan, batch_size: int, out: queue.Queue[object], stop: threading.Event
+    dsn: str,
+    query: sql.Composable,
+    cursor_name: str,
+    batch_size: int,
+    out: queue.Queue[object],
+    stop: threading.Event,
 ) -> None:
     try:
         with pg_connection(dsn) as conn:
             with conn.cursor() as cur:
                 # UTC datetimes; the same instant whatever the server's zone
                 cur.execute("set TimeZone = 'UTC'")
-            with conn.cursor(name=f"c360_{plan.kind}_{plan.name}") as cur:
+            with conn.cursor(name=cursor_name) as cur:
                 cur.itersize = batch_size
-                cur.execute(select_sql(plan))
+                cur.execute(query)
                 while not stop.is_set() and (batch := cur.fetchmany(batch_size)):
                     out.put(batch)
             conn.rollback()
@@ -63,13 +68,20 @@ def _fetch(
 
 def batches(dsn: str, plan: TablePlan, batch_size: int) -> Iterator[Batch]:
     """Rows of `plan`'s table as tuples in plan column order, `batch_size` at a time."""
+    return query_batches(dsn, select_sql(plan), f"c360_{plan.kind}_{plan.name}", batch_size)
+
+
+def query_batches(
+    dsn: str, query: sql.Composable, cursor_name: str, batch_size: int
+) -> Iterator[Batch]:
+    """Rows of any `query`, `batch_size` at a time, through the named cursor `cursor_name`."""
     # two batches in flight at most: one being written, one prefetched
     out: queue.Queue[object] = queue.Queue(maxsize=2)
     stop = threading.Event()
     worker = threading.Thread(
         target=_fetch,
-        args=(dsn, plan, batch_size, out, stop),
-        name=f"pg-{plan.name}",
+        args=(dsn, query, cursor_name, batch_size, out, stop),
+        name=f"pg-{cursor_name}",
         daemon=True,
     )
     worker.start()

@@ -56,19 +56,22 @@ class BarProgress:
 
 def _summary(result: ExportResult) -> Table:
     title = f"{'plan' if result.dry_run else 'export'}: {result.mode} -> {result.target}"
-    written = sum(t.rows_written for t in result.tables)
+    written = sum(t.rows_written + t.rows_deleted for t in result.tables)
     caption = (
         None
         if result.dry_run
         else f"{written:,} rows in {result.seconds:.1f}s: "
         f"{written / result.seconds if result.seconds else 0:,.0f} rows/s overall"
     )
+    deletes = result.mode == "sync" and not result.dry_run
     table = Table(title=title, caption=caption)
     table.add_column("kind")
     table.add_column("name")
     table.add_column("rows", justify="right")
     if not result.dry_run:
         table.add_column("written", justify="right")
+        if deletes:
+            table.add_column("deleted", justify="right")
         table.add_column("in Neo4j", justify="right")
         table.add_column("seconds", justify="right")
         table.add_column("rows/s", justify="right")
@@ -80,6 +83,7 @@ def _summary(result: ExportResult) -> Table:
             actual = counts.get((t.kind, t.name))
             cells += [
                 f"{t.rows_written:,}",
+                *([f"{t.rows_deleted:,}"] if deletes else []),
                 "" if actual is None else f"{actual:,}",
                 f"{t.seconds:.2f}",
                 f"{t.rows_per_second:,.0f}",
@@ -96,7 +100,8 @@ def export(
         typer.Option(
             help="bulk: neo4j-admin import into the local, stopped Neo4j (replaces the "
             "database); merge: keyed upserts over Bolt; cypher: write a Cypher script; "
-            "auto: bulk for an empty local graph, merge otherwise.",
+            "sync: only the rows changed since the last bulk, merge or sync to this "
+            "target, deletes included; auto: bulk for an empty local graph, merge otherwise.",
             envvar="C360_EXPORT_MODE",
         ),
     ] = "auto",
@@ -114,7 +119,7 @@ def export(
         bool, typer.Option("--dry-run", help="Print the plan; write nothing.")
     ] = False,
     batch_size: Annotated[
-        int, typer.Option(help="Rows per transaction (merge) or statement (cypher).", min=1)
+        int, typer.Option(help="Rows per transaction (merge, sync) or statement (cypher).", min=1)
     ] = DEFAULT_BATCH_SIZE,
     output: Annotated[
         Path | None,

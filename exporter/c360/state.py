@@ -1,0 +1,315 @@
+"""What each Neo4j target holds: per graph table, its keys and a 64-bit hash of each row.
+
+A sync diffs the graph tables against this record instead of against Neo4j, so
+the comparison is set-based SQL inside PostgreSQL and Neo4j only sees the rows
+that changed. The record lives in schema `c360_state`, one table per target and
+graph table (`t<target_id>_<graph table>`: the key columns with their graph
+types, `c360_hash`, primary key on the keys), described by `c360_state.tables`.
+
+It is written only after Neo4j was written and reconciled, in one transaction,
+so it never claims more than the target holds. A record that lags behind (the
+process died between the Neo4j writes and the commit) only makes the next sync
+rewrite rows already there, which MERGE and keyed deletes make harmless.
+
+The hash is `hash_record_extended` over the row's columns in plan order: it
+hashes the stored values, not their text, so neither TimeZone nor DateStyle can
+make an unchanged row look changed, and it is far cheaper than md5 of the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from psycopg2 import sql
+from psycopg2.extensions import connection as pg_connection_type
+from psycopg2.extensions import cursor as pg_cursor
+
+from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
+from c360.errors import ConfigError, ExportFailedError, SyncStateError
+
+SCHEMA = "c360_state"
+HASH_COLUMN = "c360_hash"
+# Every column the state and diff tables add starts with this; a graph column
+# may not, or it would collide with them.
+RESERVED_PREFIX = "c360_"
+_MAX_IDENTIFIER = 63
+
+SCHEMA_SQL = """
+create schema if not exists c360_state;
+create table if not exists c360_state.targets (
+    target_id integer generated always as identity primary key,
+    target text not null unique
+);
+create table if not exists c360_state.tables (
+    target_id integer not null references c360_state.targets (target_id),
+    kind text not null check (kind in ('node', 'edge')),
+    name text not null,
+    state_table text not null,
+    shape text not null,
+    from_label text,
+    to_label text,
+    rows bigint not null,
+    run_id uuid not null,
+    updated_at timestamptz not null default now(),
+    primary key (target_id, kind, name)
+);
+"""
+
+
+@dataclass(frozen=True)
+class TableState:
+    """The record of one graph table on one target."""
+
+    target_id: int
+    plan: TablePlan
+    state_table: str
+    rows: int
+
+    @property
+    def table(self) -> sql.Composable:
+        return _ident(self.state_table)
+
+
+def key_columns(plan: TablePlan) -> tuple[Column, ...]:
+    """What identifies a row: a label's keys, or a type's start and end columns."""
+    return plan.keys if isinstance(plan, LabelPlan) else plan.start + plan.end
+
+
+def shape(plan: TablePlan) -> str:
+    """Everything a recorded hash depends on; a different shape makes the record useless."""
+    keys = ",".join(c.name for c in key_columns(plan))
+    columns = ",".join(f"{c.name}:{c.pg_type}" for c in plan.columns)
+    return f"{plan.table}|{keys}|{columns}"
+
+
+def check_columns(plan: TablePlan) -> None:
+    clashing = [c.name for c in plan.columns if c.name.startswith(RESERVED_PREFIX)]
+    if clashing:
+        raise ConfigError(
+            f"{GRAPH_SCHEMA}.{plan.table}: columns {clashing} start with {RESERVED_PREFIX!r}, "
+            "which sync reserves for its own columns; rename them in the control rows"
+        )
+
+
+def row_hash(plan: TablePlan, alias: str) -> sql.Composable:
+    """The row's 64-bit hash over every column in plan order."""
+    return sql.SQL("hash_record_extended(row({}), 0)").format(
+        sql.SQL(", ").join(sql.Identifier(alias, c.name) for c in plan.columns)
+    )
+
+
+def table_name(prefix: str, target_id: int, plan: TablePlan) -> str:
+    """`<prefix><target_id>_<graph table>`, kept within PostgreSQL's 63-byte names."""
+    name = f"{prefix}{target_id}_{plan.table}"
+    if len(name.encode()) <= _MAX_IDENTIFIER:
+        return name
+    # PostgreSQL would silently truncate, and two long names could then collide
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{name.encode()[: _MAX_IDENTIFIER - 11].decode(errors='ignore')}_{digest}"
+
+
+def _ident(name: str) -> sql.Composable:
+    return sql.Identifier(SCHEMA, name)
+
+
+def graph_table(plan: TablePlan) -> sql.Composable:
+    return sql.Identifier(GRAPH_SCHEMA, plan.table)
+
+
+def ensure_schema(conn: pg_connection_type) -> None:
+    with conn.cursor() as cur:
+        cur.execute(SCHEMA_SQL)
+
+
+def target_id(conn: pg_connection_type, target: str, *, create: bool) -> int | None:
+    with conn.cursor() as cur:
+        if create:
+            cur.execute(
+                "insert into c360_state.targets (target) values (%s)"
+                " on conflict (target) do nothing",
+                (target,),
+            )
+        cur.execute("select target_id from c360_state.targets where target = %s", (target,))
+        row = cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+def graph_oids(conn: pg_connection_type, plans: Sequence[TablePlan]) -> dict[str, int | None]:
+    """Each graph table's OID.
+
+    dbt replaces a table rather than editing it, so an OID that is still the same
+    later means the rows did not change in between.
+    """
+    with conn.cursor() as cur:
+        found = {plan.table: _oid(cur, plan) for plan in plans}
+    conn.rollback()
+    return found
+
+
+def _oid(cur: pg_cursor, plan: TablePlan) -> int | None:
+    cur.execute("select to_regclass(%s)::oid", (graph_table(plan).as_string(cur),))
+    oid = cur.fetchone()[0]
+    return None if oid is None else int(oid)
+
+
+def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> list[TableState]:
+    """The record of every table in `plans` on `target`; SyncStateError naming what lacks one."""
+    ensure_schema(conn)
+    tid = target_id(conn, target, create=False)
+    recorded: dict[tuple[str, str], tuple[str, str, int]] = {}
+    if tid is not None:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select kind, name, state_table, shape, rows from c360_state.tables"
+                " where target_id = %s",
+                (tid,),
+            )
+            recorded = {(k, n): (t, s, int(r)) for k, n, t, s, r in cur.fetchall()}
+    conn.commit()
+    states, missing, changed = [], [], []
+    for plan in plans:
+        check_columns(plan)
+        what = f"{'label' if plan.kind == 'node' else 'type'} {plan.name}"
+        entry = recorded.get((plan.kind, plan.name))
+        if entry is None:
+            missing.append(what)
+        elif entry[1] != shape(plan):
+            changed.append(what)
+        else:
+            states.append(TableState(tid, plan, entry[0], entry[2]))
+    if missing or changed:
+        problems = []
+        if len(missing) == len(plans):
+            problems.append("no completed bulk or merge export to it is recorded")
+        elif missing:
+            problems.append(f"no completed full export recorded for {', '.join(missing)}")
+        if changed:
+            problems.append(
+                f"the graph tables of {', '.join(changed)} changed columns since the last export"
+            )
+        raise SyncStateError(
+            f"cannot sync {target}: {'; '.join(problems)}. Run a full export first "
+            "(`c360-export --mode bulk` on the local stack, or `c360-export --mode merge "
+            "--clear`), then sync"
+        )
+    return states
+
+
+def record_full(
+    conn: pg_connection_type,
+    target: str,
+    plans: Sequence[TablePlan],
+    oids: dict[str, int | None],
+    run_id: str,
+    *,
+    replaced_database: bool,
+    cleared_labels: Iterable[str] = (),
+) -> None:
+    """After a completed full export: record exactly the tables it wrote, in one transaction.
+
+    `oids` are the graph tables' OIDs from before the writers read them; equal OIDs
+    now mean the rows hashed here are the rows written. `replaced_database` (bulk)
+    forgets every other table; `cleared_labels` (merge --clear) forgets the types
+    whose relationships went with those labels' nodes and were not rewritten.
+    """
+    ensure_schema(conn)
+    tid = target_id(conn, target, create=True)
+    assert tid is not None
+    conn.commit()
+    with conn.cursor() as cur:
+        # one writer of a target's record at a time, even outside the export lock
+        cur.execute("select 1 from c360_state.targets where target_id = %s for update", (tid,))
+        rebuilt = [p.table for p in plans if _oid(cur, p) != oids.get(p.table)]
+        if rebuilt:
+            _forget(cur, tid, None)
+            conn.commit()
+            raise ExportFailedError(
+                f"{', '.join(GRAPH_SCHEMA + '.' + t for t in rebuilt)} was rebuilt (dbt) while "
+                "this export ran, so Neo4j may hold rows of both versions: run the export again"
+            )
+        written = {(p.kind, p.name) for p in plans}
+        if replaced_database:
+            _forget(cur, tid, None, keep=written)
+        cleared = set(cleared_labels)
+        if cleared:
+            cur.execute(
+                "select kind, name from c360_state.tables where target_id = %s and kind = 'edge'"
+                " and (from_label = any(%s) or to_label = any(%s))",
+                (tid, list(cleared), list(cleared)),
+            )
+            gone = [(k, n) for k, n in cur.fetchall() if (k, n) not in written]
+            for kind, name in gone:
+                _forget(cur, tid, (kind, name))
+        for plan in plans:
+            check_columns(plan)
+            _rebuild(cur, tid, plan, run_id)
+    conn.commit()
+
+
+def _forget(
+    cur: pg_cursor,
+    tid: int,
+    which: tuple[str, str] | None,
+    keep: set[tuple[str, str]] = frozenset(),
+) -> None:
+    """Drop the record of one table (`which`), or of every table not in `keep`."""
+    cur.execute(
+        "select kind, name, state_table from c360_state.tables where target_id = %s", (tid,)
+    )
+    for kind, name, state_table in cur.fetchall():
+        if (which is not None and (kind, name) != which) or (kind, name) in keep:
+            continue
+        cur.execute(sql.SQL("drop table if exists {}").format(_ident(state_table)))
+        cur.execute(
+            "delete from c360_state.tables where target_id = %s and kind = %s and name = %s",
+            (tid, kind, name),
+        )
+
+
+def _rebuild(cur: pg_cursor, tid: int, plan: TablePlan, run_id: str) -> None:
+    name = table_name("t", tid, plan)
+    keys = key_columns(plan)
+    cur.execute(sql.SQL("drop table if exists {}").format(_ident(name)))
+    cur.execute(
+        sql.SQL("create table {} as select {}, {} as {} from {} g").format(
+            _ident(name),
+            sql.SQL(", ").join(sql.Identifier("g", c.name) for c in keys),
+            row_hash(plan, "g"),
+            sql.Identifier(HASH_COLUMN),
+            graph_table(plan),
+        )
+    )
+    rows = cur.rowcount
+    cur.execute(
+        sql.SQL("alter table {} add primary key ({})").format(
+            _ident(name), sql.SQL(", ").join(sql.Identifier(c.name) for c in keys)
+        )
+    )
+    from_label, to_label = (
+        (plan.from_label, plan.to_label) if isinstance(plan, TypePlan) else (None, None)
+    )
+    cur.execute(
+        "insert into c360_state.tables (target_id, kind, name, state_table, shape,"
+        " from_label, to_label, rows, run_id)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " on conflict (target_id, kind, name) do update set state_table = excluded.state_table,"
+        " shape = excluded.shape, from_label = excluded.from_label,"
+        " to_label = excluded.to_label, rows = excluded.rows, run_id = excluded.run_id,"
+        " updated_at = now()",
+        (tid, plan.kind, plan.name, name, shape(plan), from_label, to_label, rows, run_id),
+    )
+
+
+def advance(cur: pg_cursor, state: TableState, delta: int, run_id: str) -> None:
+    """Note a sync's run and the table's new row count on the record."""
+    cur.execute(
+        "update c360_state.tables set rows = rows + %s, run_id = %s, updated_at = now()"
+        " where target_id = %s and kind = %s and name = %s",
+        (delta, run_id, state.target_id, state.plan.kind, state.plan.name),
+    )
+
+
+def schema_table(name: str) -> sql.Composable:
+    return _ident(name)
