@@ -1,0 +1,470 @@
+"""`--mode sync`: random source changes, dbt build, sync; the graph must equal a fresh load.
+
+Every round changes all three sources (inserts, updates including NULLs, deletes,
+key-moving email changes), rebuilds the graph tables with dbt and syncs. After
+each round, per label and type, the count and a checksum of every node's
+properties and every relationship's end keys and properties read from Neo4j
+must equal the same checksum computed from the graph tables, which is what a
+fresh full load writes. After the last round a fresh merge must give the very
+same graph, property types included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from c360 import catalog
+from c360.catalog import GraphPlan
+from c360.config import Settings
+from c360.errors import SyncStateError
+from c360.export import ExportResult
+from c360.rows import pg_connection
+from graph_helpers import cli, dbt, export, pg_rows, snapshot
+from neo4j import Driver
+
+ROUNDS = 3
+SEED = 20240611
+
+
+@pytest.fixture(scope="module")
+def synced(graph_tables: Settings, dbt_project: Path) -> Iterator[Settings]:
+    """A full load that records the target's state; the sample sources restored afterwards."""
+    result = export(graph_tables, mode="merge", clear=True)
+    assert result.status == "completed"
+    yield graph_tables
+    # later modules expect the sample story, in the sources and the graph tables
+    restored = cli(graph_tables, "samples", "load")
+    assert restored.exit_code == 0, restored.output
+    dbt(graph_tables, dbt_project, "build")
+
+
+def execute(settings: Settings, database: str, statement: str, params: Any = None) -> None:
+    conn = psycopg2.connect(settings.postgres.dsn(database))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(statement, params)
+    finally:
+        conn.close()
+
+
+def column(settings: Settings, database: str, query: str) -> list[Any]:
+    return [row[0] for row in pg_rows(settings, query, database)]
+
+
+def read_plan(settings: Settings) -> GraphPlan:
+    with pg_connection(settings.postgres.dsn()) as conn:
+        return catalog.read_plan(conn)
+
+
+# ------------------------------------------------------------------ checksums
+
+
+def canonical(value: Any) -> Any:
+    """A value as a comparable, typed tuple, whether it came from PostgreSQL or Neo4j."""
+    if hasattr(value, "to_native"):  # neo4j.time types
+        value = value.to_native()
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return ("localdatetime", value.isoformat())
+        return ("datetime", value.astimezone(UTC).isoformat())
+    if isinstance(value, date):
+        return ("date", value.isoformat())
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, int):
+        return ("integer", value)
+    if isinstance(value, (float, Decimal)):
+        return ("float", repr(float(value)))
+    if isinstance(value, (str, uuid.UUID)):
+        return ("string", str(value))
+    raise AssertionError(f"unexpected value {value!r} of type {type(value).__name__}")
+
+
+def _props(items: dict[str, Any]) -> tuple[Any, ...]:
+    # a NULL column is an absent property
+    return tuple(sorted((k, canonical(v)) for k, v in items.items() if v is not None))
+
+
+def _digest(items: list[Any]) -> tuple[int, str]:
+    text = "\n".join(sorted(repr(item) for item in items))
+    return len(items), hashlib.sha256(text.encode()).hexdigest()
+
+
+def quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def table_checksums(settings: Settings, plan: GraphPlan) -> dict[str, tuple[int, str]]:
+    """What a fresh full load writes, computed from the graph tables."""
+    sums = {}
+    for label in plan.labels:
+        names = [c.name for c in label.columns]
+        rows = pg_rows(settings, f'select {quoted(names)} from graph."{label.table}"')
+        sums[f"node:{label.name}"] = _digest(
+            [_props(dict(zip(names, r, strict=True))) for r in rows]
+        )
+    for edge in plan.types:
+        names = [c.name for c in edge.columns]
+        rows = pg_rows(settings, f'select {quoted(names)} from graph."{edge.table}"')
+        starts, ends = len(edge.start), len(edge.start) + len(edge.end)
+        sums[f"edge:{edge.name}"] = _digest(
+            [
+                (
+                    tuple(canonical(v) for v in r[:starts]),
+                    tuple(canonical(v) for v in r[starts:ends]),
+                    _props(dict(zip(names[ends:], r[ends:], strict=True))),
+                )
+                for r in rows
+            ]
+        )
+    return sums
+
+
+def graph_checksums(driver: Driver, settings: Settings, plan: GraphPlan) -> dict[str, Any]:
+    """The same checksums read back from Neo4j, plus every label and type it holds."""
+    db = settings.neo4j.database
+    sums: dict[str, Any] = {}
+    for label in plan.labels:
+        records, _, _ = driver.execute_query(
+            f"MATCH (n:`{label.name}`) RETURN properties(n) AS p", database_=db
+        )
+        sums[f"node:{label.name}"] = _digest([_props(r["p"]) for r in records])
+    for edge in plan.types:
+        records, _, _ = driver.execute_query(
+            f"MATCH (a:`{edge.from_label}`)-[r:`{edge.name}`]->(b:`{edge.to_label}`) "
+            "RETURN [k IN $from_keys | a[k]] AS s, [k IN $to_keys | b[k]] AS e, "
+            "properties(r) AS p",
+            from_keys=list(edge.from_keys),
+            to_keys=list(edge.to_keys),
+            database_=db,
+        )
+        sums[f"edge:{edge.name}"] = _digest(
+            [
+                (
+                    tuple(canonical(v) for v in r["s"]),
+                    tuple(canonical(v) for v in r["e"]),
+                    _props(r["p"]),
+                )
+                for r in records
+            ]
+        )
+    # nothing beyond the catalog: no stray label, type, or relationship between other labels
+    labels, _, _ = driver.execute_query(
+        "MATCH (n) UNWIND labels(n) AS l RETURN l, count(*) AS c", database_=db
+    )
+    types, _, _ = driver.execute_query(
+        "MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c", database_=db
+    )
+    sums["counts"] = sorted(
+        [(f"node:{r['l']}", r["c"]) for r in labels] + [(f"edge:{r['t']}", r["c"]) for r in types]
+    )
+    return sums
+
+
+def expected_checksums(settings: Settings, plan: GraphPlan) -> dict[str, Any]:
+    sums: dict[str, Any] = dict(table_checksums(settings, plan))
+    sums["counts"] = sorted((key, count) for key, (count, _) in sums.items() if count)
+    return sums
+
+
+def assert_graph_equals_fresh_load(driver: Driver, settings: Settings) -> None:
+    plan = read_plan(settings)
+    expected = expected_checksums(settings, plan)
+    actual = graph_checksums(driver, settings, plan)
+    differing = sorted(k for k in expected if expected[k] != actual.get(k))
+    assert not differing, {k: (expected[k], actual.get(k)) for k in differing}
+
+
+# ------------------------------------------------------------------ random changes
+
+
+def mutate(settings: Settings, rng: random.Random, round_no: int) -> dict[str, Any]:
+    """One round of changes across the three sources, respecting their foreign keys."""
+    tag = f"r{round_no}"
+    base = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=round_no)
+
+    # support_db first: the tickets' emails pick the accounts whose email moves
+    ticket_emails = column(
+        settings, "support_db", "select distinct lower(trim(customer_email)) from tickets"
+    )
+    accounts = pg_rows(
+        settings, "select account_id::text, email from accounts order by account_id", "profiles_db"
+    )
+    with_tickets = sorted(a for a in accounts if a[1].lower().strip() in ticket_emails)
+    moved, receiver = rng.sample(with_tickets, 1)[0], None
+    others = [a for a in accounts if a != moved]
+    receiver = rng.choice([a for a in others if a not in with_tickets] or others)
+    untouched = [a for a in others if a != receiver]
+    victim = rng.choice(untouched)
+    renamed = rng.sample([a for a in untouched if a != victim], 3)
+
+    # profiles_db
+    new_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(2)]
+    plans = column(settings, "profiles_db", "select plan_id from plans order by plan_id")
+    fingerprints = column(
+        settings,
+        "profiles_db",
+        "select distinct card_fingerprint from payment_methods where card_fingerprint is not null "
+        "order by 1",
+    )
+    for i, account_id in enumerate(new_ids):
+        execute(
+            settings,
+            "profiles_db",
+            "insert into accounts (account_id, email, hashed_password, full_name, created_at)"
+            " values (%s, %s, 'x', %s, %s)",
+            (account_id, f"new.{tag}.{i}@example.com", f"New {tag} Ünïcode {i}", base),
+        )
+        execute(
+            settings,
+            "profiles_db",
+            "insert into payment_methods (payment_method_id, account_id, card_fingerprint,"
+            " card_type, card_last_four) values (%s, %s, %s, 'visa', '4242')",
+            (
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                account_id,
+                rng.choice(fingerprints),
+            ),
+        )
+        execute(
+            settings,
+            "profiles_db",
+            "insert into subscriptions (subscription_id, account_id, plan_id, status, starts_at)"
+            " values (%s, %s, %s, 'active', %s)",
+            (
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                account_id,
+                rng.choice(plans),
+                base,
+            ),
+        )
+    for i, (account_id, _) in enumerate(renamed):
+        name = None if i == 0 else f"Renamed {tag} 'quoted' {i}"
+        execute(
+            settings,
+            "profiles_db",
+            "update accounts set full_name = %s where account_id = %s",
+            (name, account_id),
+        )
+    # the SUBMITTED edges follow the email from one account to another
+    execute(
+        settings,
+        "profiles_db",
+        "update accounts set email = %s where account_id = %s",
+        (f"moved.{tag}@example.com", moved[0]),
+    )
+    execute(
+        settings,
+        "profiles_db",
+        "update accounts set email = %s where account_id = %s",
+        (moved[1], receiver[0]),
+    )
+    victim_methods = column(
+        settings,
+        "profiles_db",
+        f"select payment_method_id::text from payment_methods where account_id = '{victim[0]}'",
+    )
+    for table in ("payment_methods", "subscriptions"):
+        execute(settings, "profiles_db", f"delete from {table} where account_id = %s", (victim[0],))
+    execute(settings, "profiles_db", "delete from accounts where account_id = %s", (victim[0],))
+    execute(
+        settings,
+        "profiles_db",
+        "update plans set monthly_fee = monthly_fee + 1, max_devices = %s where plan_id = %s",
+        (rng.choice([None, 7]), rng.choice(plans)),
+    )
+
+    # streaming_db
+    events = column(settings, "streaming_db", "select event_id from play_events order by 1")
+    media = column(settings, "streaming_db", "select media_id from media_content order by 1")
+    live = column(settings, "profiles_db", "select account_id::text from accounts order by 1")
+    gone = rng.sample(events, 6)
+    execute(settings, "streaming_db", "delete from play_events where event_id = any(%s)", (gone,))
+    for i in range(6):
+        execute(
+            settings,
+            "streaming_db",
+            "insert into play_events (session_id, account_id_from_token, media_id,"
+            " event_timestamp, action, ip_address, device_fingerprint)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                f"s-{tag}-{i}",
+                rng.choice(live),
+                rng.choice(media),
+                base + timedelta(minutes=i),
+                rng.choice(["play", "STOP"]),
+                rng.choice([f"10.{round_no}.{i}.1", "198.51.100.7"]),
+                rng.choice([None, f"dev-{tag}-{i}"]),
+            ),
+        )
+    kept = [e for e in events if e not in gone]
+    for event_id in rng.sample(kept, 3):
+        execute(
+            settings,
+            "streaming_db",
+            "update play_events set action = 'PAUSE', device_fingerprint = null"
+            " where event_id = %s",
+            (event_id,),
+        )
+    first, second = rng.sample(media, 2)
+    execute(
+        settings,
+        "streaming_db",
+        "update media_content set genre = null where media_id = %s",
+        (first,),
+    )
+    execute(
+        settings,
+        "streaming_db",
+        "update media_content set title = %s, duration_minutes = duration_minutes + 1"
+        " where media_id = %s",
+        (f"Title {tag} \\ back\nslash", second),
+    )
+    execute(
+        settings,
+        "streaming_db",
+        "insert into media_content (media_id, title, media_type, genre, release_date,"
+        " duration_minutes) values (%s, %s, 'movie', null, %s, 90)",
+        (f"m-{tag}", f"Movie {tag}", date(2020, 1, 1) + timedelta(days=round_no)),
+    )
+
+    # support_db
+    links = pg_rows(
+        settings, "select ticket_id, tag_id from ticket_tag_link order by 1, 2", "support_db"
+    )
+    for ticket_id, tag_id in rng.sample(links, 2):
+        execute(
+            settings,
+            "support_db",
+            "delete from ticket_tag_link where ticket_id = %s and tag_id = %s",
+            (ticket_id, tag_id),
+        )
+    tickets = column(settings, "support_db", "select ticket_id from tickets order by 1")
+    closed = rng.choice(tickets)
+    execute(settings, "support_db", "delete from ticket_tag_link where ticket_id = %s", (closed,))
+    execute(settings, "support_db", "delete from tickets where ticket_id = %s", (closed,))
+    edited = rng.choice([t for t in tickets if t != closed])
+    execute(
+        settings,
+        "support_db",
+        "update tickets set subject = null, status = 'Closed' where ticket_id = %s",
+        (edited,),
+    )
+    tags = column(settings, "support_db", "select tag_id from ticket_tags order by 1")
+    new_ticket = f"T-{tag}"
+    execute(
+        settings,
+        "support_db",
+        "insert into tickets (ticket_id, customer_email, subject, status, created_at)"
+        " values (%s, %s, 'new', 'open', %s)",
+        # typed by an agent: case and spaces differ from the account's email
+        (new_ticket, f"  {rng.choice(accounts)[1].upper()} ", base),
+    )
+    execute(
+        settings,
+        "support_db",
+        "insert into ticket_tag_link (ticket_id, tag_id) values (%s, %s)",
+        (new_ticket, rng.choice(tags)),
+    )
+    return {"victim": victim[0], "victim_methods": victim_methods}
+
+
+def sync(settings: Settings) -> ExportResult:
+    result = export(settings, mode="sync")
+    assert result.status == "completed"
+    assert all(c.ok for c in result.counts)
+    return result
+
+
+def by_name(result: ExportResult) -> dict[str, tuple[int, int]]:
+    return {t.name: (t.rows_written, t.rows_deleted) for t in result.tables}
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_sync_without_recorded_state_fails_clearly(synced, monkeypatch):
+    # the same server under another name is another target, with nothing recorded
+    monkeypatch.setenv("NEO4J_URI", f"bolt://localhost:{synced.bolt_port}")
+    result = cli(synced, "--mode", "sync")
+    assert result.exit_code == 2, result.output
+    assert "full export" in result.output
+    assert "--mode bulk" in result.output
+
+
+def test_sync_after_sync_without_changes_writes_nothing(synced, driver):
+    sync(synced)
+    result = sync(synced)
+    assert sum(t.rows_written + t.rows_deleted for t in result.tables) == 0
+    rows = pg_rows(
+        synced,
+        "select sum(rows_read), sum(rows_written), sum(rows_deleted), count(*)"
+        " from control.etl_table_logs"
+        f" where run_id = '{result.run_id}' and status = 'completed'",
+    )[0]
+    assert rows == (0, 0, 0, len(result.tables))
+    assert_graph_equals_fresh_load(driver, synced)
+
+
+def test_random_changes_and_syncs_equal_a_fresh_load(synced, driver, dbt_project):
+    rng = random.Random(SEED)
+    assert_graph_equals_fresh_load(driver, synced)
+    total = sum(t.rows for t in sync(synced).tables)
+    db = synced.neo4j.database
+    for round_no in range(ROUNDS):
+        changed = mutate(synced, rng, round_no)
+        dbt(synced, dbt_project, "build")
+        result = sync(synced)
+        done = by_name(result)
+        moved = sum(w + d for w, d in done.values())
+        # only the changes travel: a small share of the graph, deletes among them
+        assert 0 < moved < total / 4, done
+        for name in ("Account", "PlayEvent", "TicketTagLink", "SUBMITTED", "WATCHED"):
+            assert done[name][1] > 0, (name, done)
+        for name in ("Account", "Media", "Ticket", "PlayEvent", "SUBMITTED"):
+            assert done[name][0] > 0, (name, done)
+        assert_graph_equals_fresh_load(driver, synced)
+        # the deleted account is gone, with its relationships and its payment methods
+        gone = driver.execute_query(
+            "OPTIONAL MATCH (a:Account {account_id: $id}) "
+            "OPTIONAL MATCH (p:PaymentMethod) WHERE p.payment_method_id IN $methods "
+            "OPTIONAL MATCH ()-[r]-() WHERE startNode(r).account_id = $id "
+            "RETURN count(DISTINCT a) AS a, count(DISTINCT p) AS p, count(DISTINCT r) AS r",
+            id=changed["victim"],
+            methods=changed["victim_methods"],
+            database_=db,
+        ).records[0]
+        assert (gone["a"], gone["p"], gone["r"]) == (0, 0, 0)
+        audited = pg_rows(
+            synced,
+            "select name, rows_written, rows_deleted from control.etl_table_logs"
+            f" where run_id = '{result.run_id}'",
+        )
+        assert {n: (w, d) for n, w, d in audited} == done
+    # the chain of syncs and a fresh load give the same graph, property types included
+    chained = snapshot(driver, synced)
+    export(synced, mode="merge", clear=True)
+    assert snapshot(driver, synced) == chained
+
+
+def test_changed_columns_need_a_full_export(synced):
+    execute(
+        synced,
+        synced.postgres.staging_database,
+        "update c360_state.tables set shape = shape || ',gone:text' where name = 'Media'",
+    )
+    try:
+        with pytest.raises(SyncStateError, match="label Media changed columns"):
+            export(synced, mode="sync")
+    finally:
+        export(synced, mode="merge", labels=("Media",))
+    sync(synced)
