@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from c360 import bulk, cypher, queries, script
+from c360 import bulk, cypher, queries, script, state
 from c360.audit import redact
 from c360.catalog import Column, GraphPlan, LabelPlan, TypePlan
 from c360.errors import ConfigError
@@ -127,6 +127,32 @@ def test_merge_relationships_offsets_end_keys_and_properties():
         "MATCH (b:`TicketTagLink` {`ticket_id`: row[1], `tag_id`: row[2]}) "
         "MERGE (a)-[r:`HAS_LINK`]->(b) SET r += {`since`: row[3]}"
     )
+
+
+def test_delete_nodes_by_key_takes_their_relationships():
+    assert cypher.delete_nodes("TicketTagLink", ["ticket_id", "tag_id"], "$rows") == (
+        "UNWIND $rows AS row MATCH (n:`TicketTagLink` {`ticket_id`: row[0], `tag_id`: row[1]}) "
+        "DETACH DELETE n"
+    )
+
+
+def test_delete_relationships_offsets_end_keys():
+    statement = cypher.delete_relationships(
+        "HAS_LINK", "Account", ["account_id"], "TicketTagLink", ["ticket_id", "tag_id"], "$rows"
+    )
+    assert statement == (
+        "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]})-[r:`HAS_LINK`]->"
+        "(b:`TicketTagLink` {`ticket_id`: row[1], `tag_id`: row[2]}) DELETE r"
+    )
+
+
+def test_state_shape_and_long_names():
+    assert state.shape(LINK) == "node_ticket_tag_link|ticket_id,tag_id|ticket_id:text,tag_id:bigint"
+    assert [c.name for c in state.key_columns(OWNS)] == [c.name for c in OWNS.start + OWNS.end]
+    long = LabelPlan("Long", "node_" + "x" * 70, LINK.keys, ())
+    name = state.table_name("t", 12, long)
+    assert len(name) <= 63
+    assert name != state.table_name("d", 12, long)
 
 
 def test_unique_constraint_is_named_and_idempotent():
