@@ -90,22 +90,26 @@ def test_bench_smoke_writes_every_figure(bench_result: dict[str, object]) -> Non
         assert key in result, key
     assert result["scale_factor"] == 0.01
     assert result["source_rows"] > 1000
-    assert result["graph_nodes"] > 0 and result["graph_relationships"] > 0
+    assert result["graph_nodes"] > 0
+    assert result["graph_relationships"] > 0
     for key in ("bulk_vs_lower_bound", "merge_nodes_per_s", "merge_rels_per_s"):
         assert result[key] > 0, key
     # (a) finishes at this size, so the speedup is measured here, at this SF
     original = result["baselines"]["original"]
-    assert original["finished"] and original["counts_match_graph_tables"]
+    assert original["finished"]
+    assert original["counts_match_graph_tables"]
     assert result["speedup_vs_original"] > 0
     assert result["speedup_vs_original_sf"] == 0.01
     assert result["baselines"]["lower_bound"]["seconds"] > 0
     stages = result["stages"]
     for name in STAGES:
         stage = stages[name]
-        assert stage["seconds"] > 0 and stage["rows_per_s"] > 0, name
+        assert stage["seconds"] > 0, name
+        assert stage["rows_per_s"] > 0, name
         assert stage["peak_rss_mb"] > 0, name
-    assert stages["incremental"] is None
-    assert result["incremental_fraction_of_full"] is None
+    # null until the exporter has an incremental run; then a positive fraction
+    fraction = result["incremental_fraction_of_full"]
+    assert fraction is None or fraction > 0
     assert result["exporter_peak_rss_mb"] > 0
     # the merge wrote every row of the graph tables
     merge = result["merge"]
