@@ -49,8 +49,11 @@ def graph_tables(stack: Settings, dbt_project: Path) -> Settings:
     return stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def driver(graph_tables: Settings) -> Iterator[Driver]:
+    """A driver per module: bulk mode replaces the database, after which a
+    driver's bookmarks name transactions the new store never had, and the server
+    would wait for them (60 s per query) before failing."""
     with open_driver(graph_tables) as neo4j_driver:
         yield neo4j_driver
 
