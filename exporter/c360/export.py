@@ -317,12 +317,19 @@ def run_export(
                 with pg_connection(dsn) as conn:
                     # before any writer reads: equal OIDs afterwards = the rows written
                     oids = state.graph_oids(conn, plan.tables)
-                counts = _merge(run) if mode == "merge" else _bulk(run, output, local_neo4j)
+                pending = state.PendingState(dsn, target, plan.tables).start()
+                try:
+                    counts = _merge(run) if mode == "merge" else _bulk(run, output, local_neo4j)
+                except BaseException:
+                    pending.cancel()
+                    raise
+                rows = pending.wait()
                 with pg_connection(dsn) as conn:
                     state.record_full(
                         conn,
                         target,
                         plan.tables,
+                        rows,
                         oids,
                         audit.run_id,
                         replaced_database=mode == "bulk",

@@ -19,7 +19,9 @@ make an unchanged row look changed, and it is far cheaper than md5 of the text.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from psycopg2 import sql
@@ -28,6 +30,7 @@ from psycopg2.extensions import cursor as pg_cursor
 
 from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
 from c360.errors import ConfigError, ExportFailedError, SyncStateError
+from c360.rows import pg_connection
 
 SCHEMA = "c360_state"
 HASH_COLUMN = "c360_hash"
@@ -197,22 +200,77 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
     return states
 
 
+class PendingState:
+    """A full export's record, hashed on its own connection while the writer runs.
+
+    Building it costs one scan and one index per table; overlapped with the
+    writes, which mostly wait on Neo4j or neo4j-admin, it adds little to the
+    run. The tables (`p<target>_<table>`) become the record only in
+    `record_full`, after reconciliation passed.
+    """
+
+    def __init__(self, dsn: str, target: str, plans: Sequence[TablePlan]) -> None:
+        self._dsn = dsn
+        self._target = target
+        self._plans = tuple(plans)
+        self._conn: pg_connection_type | None = None
+        self._error: BaseException | None = None
+        self.rows: dict[tuple[str, str], int] = {}
+        self._thread = threading.Thread(target=self._build, name="c360-state", daemon=True)
+
+    def start(self) -> PendingState:
+        for plan in self._plans:
+            check_columns(plan)
+        self._thread.start()
+        return self
+
+    def _build(self) -> None:
+        try:
+            with pg_connection(self._dsn) as conn:
+                self._conn = conn
+                ensure_schema(conn)
+                tid = target_id(conn, self._target, create=True)
+                assert tid is not None
+                conn.commit()
+                with conn.cursor() as cur:
+                    for plan in self._plans:
+                        self.rows[(plan.kind, plan.name)] = _build_table(cur, tid, plan)
+                        conn.commit()
+        except BaseException as error:  # handed to wait(), which re-raises it
+            self._error = error
+
+    def wait(self) -> dict[tuple[str, str], int]:
+        """Rows per table once every table is built; the build's error, if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.rows
+
+    def cancel(self) -> None:
+        """Stop a build still running (the export failed); its tables are rebuilt next time."""
+        if self._thread.is_alive() and self._conn is not None:
+            with suppress(Exception):
+                self._conn.cancel()
+        self._thread.join()
+
+
 def record_full(
     conn: pg_connection_type,
     target: str,
     plans: Sequence[TablePlan],
+    pending: dict[tuple[str, str], int],
     oids: dict[str, int | None],
     run_id: str,
     *,
     replaced_database: bool,
     cleared_labels: Iterable[str] = (),
 ) -> None:
-    """After a completed full export: record exactly the tables it wrote, in one transaction.
+    """After a completed full export: the pending tables become the record, in one transaction.
 
-    `oids` are the graph tables' OIDs from before the writers read them; equal OIDs
-    now mean the rows hashed here are the rows written. `replaced_database` (bulk)
-    forgets every other table; `cleared_labels` (merge --clear) forgets the types
-    whose relationships went with those labels' nodes and were not rewritten.
+    `oids` are the graph tables' OIDs from before the writer and the pending build
+    read them; equal OIDs now mean both read the same rows. `replaced_database`
+    (bulk) forgets every other table; `cleared_labels` (merge --clear) forgets the
+    types whose relationships went with those labels' nodes and were not rewritten.
     """
     ensure_schema(conn)
     tid = target_id(conn, target, create=True)
@@ -243,8 +301,7 @@ def record_full(
             for kind, name in gone:
                 _forget(cur, tid, (kind, name))
         for plan in plans:
-            check_columns(plan)
-            _rebuild(cur, tid, plan, run_id)
+            _promote(cur, tid, plan, pending[(plan.kind, plan.name)], run_id)
     conn.commit()
 
 
@@ -268,8 +325,9 @@ def _forget(
         )
 
 
-def _rebuild(cur: pg_cursor, tid: int, plan: TablePlan, run_id: str) -> None:
-    name = table_name("t", tid, plan)
+def _build_table(cur: pg_cursor, tid: int, plan: TablePlan) -> int:
+    """`p<target>_<table>`: the graph table's keys and row hashes; its row count."""
+    name = table_name("p", tid, plan)
     keys = key_columns(plan)
     cur.execute(sql.SQL("drop table if exists {}").format(_ident(name)))
     cur.execute(
@@ -281,10 +339,21 @@ def _rebuild(cur: pg_cursor, tid: int, plan: TablePlan, run_id: str) -> None:
             graph_table(plan),
         )
     )
-    rows = cur.rowcount
+    rows = int(cur.rowcount)
     cur.execute(
         sql.SQL("alter table {} add primary key ({})").format(
             _ident(name), sql.SQL(", ").join(sql.Identifier(c.name) for c in keys)
+        )
+    )
+    return rows
+
+
+def _promote(cur: pg_cursor, tid: int, plan: TablePlan, rows: int, run_id: str) -> None:
+    name = table_name("t", tid, plan)
+    cur.execute(sql.SQL("drop table if exists {}").format(_ident(name)))
+    cur.execute(
+        sql.SQL("alter table {} rename to {}").format(
+            _ident(table_name("p", tid, plan)), sql.Identifier(name)
         )
     )
     from_label, to_label = (
