@@ -296,6 +296,50 @@ def stage_merge_clear(ctx: Context, rows: int) -> Stage:
     return Stage("merge_clear", seconds, deleted, own, tree, {"deleted": deleted})
 
 
+# About 1 % of the source rows, in all three sources: updates, deletes and inserts.
+CHANGES: dict[str, tuple[str, ...]] = {
+    "profiles_db": (
+        "update accounts set full_name = full_name || ' (changed)'"
+        " where abs(hashtext(account_id::text)) % 100 = 0",
+        "update subscriptions set status = 'cancelled'"
+        " where abs(hashtext(subscription_id::text)) % 100 = 1",
+    ),
+    "streaming_db": (
+        "delete from play_events where event_id % 200 = 0",
+        "insert into play_events (session_id, account_id_from_token, media_id, event_timestamp,"
+        " action, ip_address, device_fingerprint) select session_id, account_id_from_token,"
+        " media_id, event_timestamp + interval '1 minute', action, ip_address,"
+        " device_fingerprint from play_events where event_id % 200 = 1",
+    ),
+    "support_db": (
+        "update tickets set customer_email = upper(customer_email)"
+        " where abs(hashtext(ticket_id)) % 100 = 0",
+        "delete from ticket_tag_link where abs(hashtext(ticket_id)) % 100 = 1",
+    ),
+}
+
+
+def apply_changes(ctx: Context) -> int:
+    """Change ~1 % of the source rows; the number of rows touched."""
+    touched = 0
+    for kind, statements in CHANGES.items():
+        conn = _pg(ctx, ctx.source_db(kind))
+        try:
+            with conn, conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+                    touched += max(cur.rowcount, 0)
+                cur.execute("analyze")
+        finally:
+            conn.close()
+    return touched
+
+
+def sync_available(ctx: Context) -> bool:
+    done = subprocess.run([ctx.cli(), "--help"], env=ctx.env, capture_output=True, text=True)
+    return "sync" in done.stdout
+
+
 def merge_rates(result: dict[str, Any]) -> dict[str, float]:
     node_rows = sum(t["rows_written"] for t in result["tables"] if t["kind"] == "node")
     node_s = sum(t["seconds"] for t in result["tables"] if t["kind"] == "node")
@@ -309,6 +353,52 @@ def merge_rates(result: dict[str, Any]) -> dict[str, float]:
         "rel_write_seconds": round(rel_s, 3),
         "rels_per_s": round(rel_rows / rel_s, 1) if rel_s else 0.0,
     }
+
+
+def run_incremental(ctx: Context, note: Any) -> dict[str, Any]:
+    note("incremental: ~1 % of source rows changed")
+    touched = apply_changes(ctx)
+    note(f"{touched:,} source rows touched; dbt build")
+    dbt = stage_dbt(ctx, touched)
+    dbt.name = "dbt_build_incremental"
+    note("c360-export --mode sync")
+    sync = stage_cli(ctx, "incremental", touched, "--mode", "sync", "--json")
+    return {"touched": touched, "dbt": dbt.as_dict(), "sync": sync}
+
+
+def add_incremental(result: dict[str, Any], incremental: dict[str, Any]) -> None:
+    """incremental_fraction_of_full = sync seconds / bulk seconds (the export alone);
+    the pipeline fraction adds dbt build on both sides."""
+    sync = incremental["sync"]
+    bulk = result["stages"]["bulk"]["seconds"]
+    dbt_full = result["stages"]["dbt_build"]["seconds"]
+    result["stages"]["incremental"] = sync.as_dict() if isinstance(sync, Stage) else sync
+    seconds = result["stages"]["incremental"]["seconds"]
+    result["incremental"] = {
+        "source_rows_touched": incremental["touched"],
+        "touched_fraction": round(incremental["touched"] / result["source_rows"], 4),
+        "dbt_build_seconds": incremental["dbt"]["seconds"],
+        "sync_seconds": round(seconds, 3),
+        "pipeline_fraction_of_full": round(
+            (incremental["dbt"]["seconds"] + seconds) / (dbt_full + bulk), 3
+        ),
+    }
+    result["incremental_fraction_of_full"] = round(seconds / bulk, 4)
+    result["targets"] = targets(result)
+
+
+def incremental_only(ctx: Context, args: argparse.Namespace, note: Any) -> dict[str, Any]:
+    path = Path(args.results_dir) / f"{_sf_name(args.scale_factor)}.json"
+    result = json.loads(path.read_text())
+    add_incremental(result, run_incremental(ctx, note))
+    rss = (result["stages"]["incremental"] or {}).get("peak_rss_mb") or 0
+    result["exporter_peak_rss_mb"] = max(result["exporter_peak_rss_mb"] or 0, rss)
+    text = json.dumps(result, indent=2, default=str) + "\n"
+    path.write_text(text)
+    if not args.no_latest:
+        (Path(args.results_dir) / "latest.json").write_text(text)
+    print_table(result)
+    return result
 
 
 def profile_merge(ctx: Context, top: int = 25) -> dict[str, Any]:
@@ -472,6 +562,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "cProfile; the top functions go to the JSON (merge_profile)",
     )
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded sources")
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="only the incremental step, on the state a full run at this SF left: update "
+        "bench/results/<sf>.json with it",
+    )
     parser.add_argument("--skip-merge", action="store_true", help="no merge_clear / merge")
     parser.add_argument(
         "--final-state",
@@ -498,6 +594,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         partial["stages"] = {n: (s.as_dict() if s else None) for n, s in stages.items()}
         partial["log"] = [*partial.get("log", []), f"{time.strftime('%H:%M:%S')} {message}"]
         (ctx.work / "partial.json").write_text(json.dumps(partial, indent=2, default=str))
+
+    if args.incremental_only:
+        return incremental_only(ctx, args, note)
 
     # 1. sources
     prefix_args = ["--database-prefix", ctx.prefix] if ctx.prefix else []
@@ -575,8 +674,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         note("merge again under cProfile")
         baselines.empty_graph(ctx.settings, ctx.work / "empty")
         merge_profile = profile_merge(ctx)
-    # 6. incremental: the exporter has no incremental run yet
-    stages["incremental"] = None
+    # 6. incremental: ~1 % of source rows changed, dbt build, `c360-export --mode sync`
+    incremental = run_incremental(ctx, note) if sync_available(ctx) else None
+    stages["incremental"] = incremental["sync"] if incremental else None
 
     if args.final_state == "empty":
         baselines.empty_graph(ctx.settings, ctx.work / "empty")
@@ -611,7 +711,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "merge": merge_detail or None,
         "merge_profile": merge_profile,
         "incremental_fraction_of_full": None,
-        "incremental_note": "no incremental run in c360-export yet: stage and ratio left null",
+        "incremental": None,
         "exporter_peak_rss_mb": exporter_rss,
         "rss_ratio_max_vs_sf1": None,
         "machine": machine(),
@@ -624,6 +724,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["speedup_vs_original"] = round(original["seconds"] / e2e_seconds, 1)
         result["speedup_vs_original_sf"] = sf
         result["speedup_vs_original_export_only"] = round(original["seconds"] / bulk_seconds, 1)
+    if incremental:
+        add_incremental(result, incremental)
     if sf == 1:
         result["rss_ratio_max_vs_sf1"] = 1.0
     others = [json.loads(Path(p).read_text()) | {"path": p} for p in args.compare_with]
