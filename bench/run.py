@@ -38,7 +38,6 @@ Results: a table on stdout, JSON in bench/results/<sf>.json and latest.json.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -58,9 +57,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baselines  # noqa: E402
 import psycopg2  # noqa: E402
 from c360.config import Settings, local_secret  # noqa: E402
-from c360.dbt import dbt_environment, dbt_executable  # noqa: E402
+from c360.dbt import copy_project, dbt_environment, dbt_executable  # noqa: E402
 
-PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "data-tests")
 SOURCE_KINDS = ("profiles_db", "streaming_db", "support_db")
 PASSWORD_VARS = {
     "profiles_db": "C360_PROFILES_DB_PASSWORD",
@@ -179,17 +177,7 @@ def prepare(args: argparse.Namespace) -> Context:
     if args.database_prefix:
         # a scratch copy of the dbt project whose control rows name the prefixed
         # databases: the user's project and reference databases stay untouched
-        copy = work / "project"
-        shutil.rmtree(copy, ignore_errors=True)
-        copy.mkdir(parents=True)
-        for name in PROJECT_FILES:
-            source = project / name
-            if source.is_dir():
-                shutil.copytree(source, copy / name)
-            elif source.exists():
-                shutil.copy(source, copy / name)
-        _prefix_sources(copy / "seeds" / "control" / "source_databases.csv", args.database_prefix)
-        project = copy
+        project = copy_project(project, work / "project", args.database_prefix)
         if settings.stack_mode == "local":
             # the reader roles are shared by every prefix: keep their passwords
             for kind, var in PASSWORD_VARS.items():
@@ -198,18 +186,6 @@ def prepare(args: argparse.Namespace) -> Context:
     profiles.mkdir(exist_ok=True)
     shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")
     return Context(settings, env, project, profiles, work, args.database_prefix or "")
-
-
-def _prefix_sources(path: Path, prefix: str) -> None:
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    fields = list(rows[0].keys())
-    for row in rows:
-        row["database_name"] = prefix + row["database_name"]
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _sf_name(sf: float) -> str:

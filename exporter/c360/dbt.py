@@ -7,13 +7,19 @@ call dbt exactly as `eval "$(c360-export stack env)" && dbt ...` would.
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from c360.config import Settings
+
+# What a c360 dbt project is made of: enough to build it somewhere else.
+PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "data-tests")
+SOURCE_ROWS = Path("seeds") / "control" / "source_databases.csv"
 
 
 def dbt_environment(
@@ -57,3 +63,38 @@ def run_dbt(
         text=True,
         check=False,
     )
+
+
+def copy_project(project: Path, destination: Path, database_prefix: str = "") -> Path:
+    """A scratch copy of the dbt project at `project`, with the example profile
+    as its profiles.yml, to build without touching the original.
+
+    With `database_prefix`, the copy's source rows name the prefixed source
+    databases (`<prefix>profiles_db`, ...), so throwaway copies of the sources
+    can be attached and built beside the reference ones.
+    """
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        source = project / name
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / name, ignore=shutil.ignore_patterns("target", "logs")
+            )
+        elif source.exists():
+            shutil.copy(source, destination / name)
+    shutil.copy(project / "profiles.example.yml", destination / "profiles.yml")
+    if database_prefix:
+        _prefix_source_databases(destination / SOURCE_ROWS, database_prefix)
+    return destination
+
+
+def _prefix_source_databases(path: Path, prefix: str) -> None:
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["database_name"] = prefix + row["database_name"]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

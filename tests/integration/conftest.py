@@ -7,32 +7,23 @@ working tree is never touched.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from c360.config import Settings
+from c360.dbt import copy_project
 from c360.export import open_driver
 from graph_helpers import LocalServer, cli, dbt
 from neo4j import Driver
 
 PROJECT = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "data-tests")
 
 
 @pytest.fixture(scope="session")
 def dbt_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the dbt project, with the example profile beside it."""
-    project = tmp_path_factory.mktemp("dbt_project")
-    for name in PROJECT_FILES:
-        source = PROJECT / name
-        if source.is_dir():
-            shutil.copytree(source, project / name)
-        elif source.exists():
-            shutil.copy(source, project / name)
-    shutil.copy(PROJECT / "profiles.example.yml", project / "profiles.yml")
-    return project
+    return copy_project(PROJECT, tmp_path_factory.mktemp("dbt_project"))
 
 
 @pytest.fixture(scope="session")

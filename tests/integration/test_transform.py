@@ -20,6 +20,7 @@ import psycopg2
 import pytest
 from c360.cli import app
 from c360.config import Settings
+from c360.dbt import copy_project as copy_dbt_project
 from c360.dbt import run_dbt
 from c360.errors import ConfigError
 from c360.samples import load_samples
@@ -31,7 +32,6 @@ from typer.testing import CliRunner
 
 PROJECT = Path(__file__).resolve().parents[2]
 PREFIX = "c360_test_transform_"
-PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "data-tests")
 
 
 @dataclass(frozen=True)
@@ -78,20 +78,9 @@ def staging_databases(base_settings: Settings) -> Iterator[list[str]]:
 
 
 def copy_project(tmp: Path, targets: SourceTargets) -> Path:
-    tmp.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        source = PROJECT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp / name, ignore=shutil.ignore_patterns("target", "logs"))
-        else:
-            shutil.copy(source, tmp / name)
-    shutil.copy(PROJECT / "profiles.example.yml", tmp / "profiles.yml")
-    path = tmp / "seeds" / "control" / "source_databases.csv"
-    rows = list(csv.DictReader(path.open()))
-    for row in rows:
-        row["database_name"] = targets.database(row["database_name"])  # type: ignore[arg-type]
-    write_csv(path, rows)
-    return tmp
+    # every scenario builds from the same throwaway copies of the sources
+    assert targets == SourceTargets.with_prefix(PREFIX)
+    return copy_dbt_project(PROJECT, tmp, database_prefix=PREFIX)
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
