@@ -240,3 +240,20 @@ def test_eleven_packaged_queries():
     assert queries.find("headline_shared_card_and_ip").number == 11
     with pytest.raises(ConfigError):
         queries.find("nope")
+
+
+def test_casts_rebuild_temporals_sent_as_text_by_row_position():
+    statement = cypher.merge_relationships(
+        "PLAYED", "Account", ["account_id"], "Media", ["media_id"], ["at", "day"], "$rows",
+        ["", "", "datetime", "date"],
+    )  # fmt: skip
+    assert statement == (
+        "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]}) "
+        "MATCH (b:`Media` {`media_id`: row[1]}) "
+        "MERGE (a)-[r:`PLAYED`]->(b) SET r += {`at`: datetime(row[2]), `day`: date(row[3])}"
+    )
+
+
+def test_casts_are_checked():
+    with pytest.raises(ConfigError):
+        cypher.create_nodes("Account", ["account_id"], [], "$rows", ["toString"])

@@ -38,6 +38,8 @@ NEO4J_TYPES: dict[str, str] = {
     "timestamp without time zone": "localdatetime",
 }
 
+TEMPORAL_TYPES = ("datetime", "localdatetime", "date")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -48,8 +50,13 @@ class Column:
     def neo4j_type(self) -> str:
         return NEO4J_TYPES[self.pg_type]
 
+    @property
+    def temporal_cast(self) -> str:
+        """The Cypher function rebuilding this temporal column from ISO text; '' otherwise."""
+        return self.neo4j_type if self.neo4j_type in TEMPORAL_TYPES else ""
+
     def value_sql(self) -> sql.Composable:
-        """The column as the driver should receive it (numerics as floats, ids as text)."""
+        """The column as Python should receive it (numerics as floats, ids as text)."""
         ident = sql.Identifier(self.name)
         if self.pg_type in ("numeric", "real"):
             return sql.SQL("{}::double precision").format(ident)
@@ -57,12 +64,24 @@ class Column:
             return sql.SQL("{}::text").format(ident)
         return ident
 
+    def param_sql(self) -> sql.Composable:
+        """The column as a query parameter: value_sql, but temporals as ISO 8601 text.
+
+        The driver turns each Python date/datetime into Bolt in pure Python, which
+        profiled as most of a merge's client CPU; text is packed natively, and the
+        statement rebuilds the same value with `temporal_cast` on the server.
+        """
+        return self._iso_sql() if self.temporal_cast else self.value_sql()
+
+    def _iso_sql(self) -> sql.Composable:
+        # to_json gives ISO 8601 ('T', offset) whatever DateStyle says
+        return sql.SQL("to_json({})#>>'{{}}'").format(sql.Identifier(self.name))
+
     def csv_sql(self) -> sql.Composable:
         """The column as neo4j-admin parses it: ISO 8601 temporals, true/false."""
         ident = sql.Identifier(self.name)
-        if self.neo4j_type in ("datetime", "localdatetime", "date"):
-            # to_json gives ISO 8601 ('T', offset) whatever DateStyle says
-            return sql.SQL("to_json({})#>>'{{}}'").format(ident)
+        if self.temporal_cast:
+            return self._iso_sql()
         if self.pg_type == "boolean":
             return sql.SQL("{}::text").format(ident)
         if self.pg_type in ("uuid", "inet"):

@@ -86,8 +86,22 @@ def literal(value: Any) -> str:
     raise ConfigError(f"no Cypher literal for a value of type {type(value).__name__}")
 
 
-def _key_map(names: Sequence[str], source: str, offset: int = 0) -> str:
-    return "{" + ", ".join(f"{prop(n)}: {source}[{offset + i}]" for i, n in enumerate(names)) + "}"
+# What a row may hold in place of a temporal value: its ISO 8601 text, rebuilt by one
+# of these functions (see catalog.Column.param_sql).
+_CASTS = frozenset({"", "date", "datetime", "localdatetime"})
+
+
+def _value(source: str, index: int, casts: Sequence[str]) -> str:
+    cast = casts[index] if index < len(casts) else ""
+    if cast not in _CASTS:
+        raise ConfigError(f"{cast!r} is not a temporal function")
+    return f"{cast}({source}[{index}])" if cast else f"{source}[{index}]"
+
+
+def _key_map(names: Sequence[str], source: str, offset: int = 0, casts: Sequence[str] = ()) -> str:
+    """`{name: row[i], ...}`; `casts[i]`, where given, wraps row position i."""
+    pairs = (f"{prop(n)}: {_value(source, offset + i, casts)}" for i, n in enumerate(names))
+    return "{" + ", ".join(pairs) + "}"
 
 
 def unique_constraint(label_name: str, keys: Sequence[str]) -> str:
@@ -100,26 +114,40 @@ def unique_constraint(label_name: str, keys: Sequence[str]) -> str:
     )
 
 
-def merge_nodes(label_name: str, keys: Sequence[str], others: Sequence[str], rows: str) -> str:
+def merge_nodes(
+    label_name: str,
+    keys: Sequence[str],
+    others: Sequence[str],
+    rows: str,
+    casts: Sequence[str] = (),
+) -> str:
     """Upsert one node per row; rows are lists: the keys, then the other properties.
 
     `SET n += {...}` with every column listed removes a property whose value became
-    NULL, so an update leaves exactly the row's properties.
+    NULL, so an update leaves exactly the row's properties. `casts`, by row
+    position, name the function rebuilding a temporal sent as text ('' for none).
     """
-    statement = f"UNWIND {rows} AS row MERGE (n:{label(label_name)} {_key_map(keys, 'row')})"
+    key_map = _key_map(keys, "row", 0, casts)
+    statement = f"UNWIND {rows} AS row MERGE (n:{label(label_name)} {key_map})"
     if others:
-        statement += f" SET n += {_key_map(others, 'row', len(keys))}"
+        statement += f" SET n += {_key_map(others, 'row', len(keys), casts)}"
     return statement
 
 
-def create_nodes(label_name: str, keys: Sequence[str], others: Sequence[str], rows: str) -> str:
+def create_nodes(
+    label_name: str,
+    keys: Sequence[str],
+    others: Sequence[str],
+    rows: str,
+    casts: Sequence[str] = (),
+) -> str:
     """Create one node per row: merge_nodes' fast path for a label with no nodes yet.
 
     Only for an empty label whose keys are unique (the uniqueness constraint
     rejects a duplicate); a retried batch is rolled back first, so it stays exact.
     """
     names = [*keys, *others]
-    return f"UNWIND {rows} AS row CREATE (n:{label(label_name)} {_key_map(names, 'row')})"
+    return f"UNWIND {rows} AS row CREATE (n:{label(label_name)} {_key_map(names, 'row', 0, casts)})"
 
 
 def merge_relationships(
@@ -130,10 +158,14 @@ def merge_relationships(
     to_keys: Sequence[str],
     others: Sequence[str],
     rows: str,
+    casts: Sequence[str] = (),
 ) -> str:
-    """One relationship per row; rows are lists: start keys, end keys, properties."""
-    start = _key_map(from_keys, "row")
-    end = _key_map(to_keys, "row", len(from_keys))
+    """One relationship per row; rows are lists: start keys, end keys, properties.
+
+    `casts` as in merge_nodes.
+    """
+    start = _key_map(from_keys, "row", 0, casts)
+    end = _key_map(to_keys, "row", len(from_keys), casts)
     statement = (
         f"UNWIND {rows} AS row "
         f"MATCH (a:{label(from_label)} {start}) "
@@ -141,7 +173,8 @@ def merge_relationships(
         f"MERGE (a)-[r:{label(type_name)}]->(b)"
     )
     if others:
-        statement += f" SET r += {_key_map(others, 'row', len(from_keys) + len(to_keys))}"
+        offset = len(from_keys) + len(to_keys)
+        statement += f" SET r += {_key_map(others, 'row', offset, casts)}"
     return statement
 
 

@@ -400,13 +400,21 @@ def _merge(run: _Run) -> list[Count]:
             empty = neo4j_count(driver, database, plan) == 0
             statement = merge.node_statement(plan, empty=empty)
             return merge.write(
-                driver, database, statement, batches(dsn, plan, options.batch_size), advance
+                driver,
+                database,
+                statement,
+                batches(dsn, plan, options.batch_size, params=True),
+                advance,
             )
 
         def write_type(advance: Callable[[int], None], plan: TypePlan) -> int:
             statement = merge.relationship_statement(plan)
             return merge.write(
-                driver, database, statement, batches(dsn, plan, options.batch_size), advance
+                driver,
+                database,
+                statement,
+                batches(dsn, plan, options.batch_size, params=True),
+                advance,
             )
 
         for label in run.plan.labels:

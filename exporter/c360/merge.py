@@ -2,7 +2,9 @@
 
 Each batch is one managed transaction (`execute_write`), retried by the driver on
 transient errors, which is safe because MERGE makes every batch idempotent.
-Rows travel as lists in column order (`row[0]`), so Python does no per-row work.
+Rows travel as lists in column order (`row[0]`), so Python does no per-row work;
+temporals travel as ISO 8601 text, which the driver packs natively (it converts a
+Python datetime in pure Python), and the statement turns back into values.
 Relationships are written by this one writer: parallel writers deadlock on
 shared end nodes.
 """
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from c360 import cypher
-from c360.catalog import LabelPlan, TypePlan
+from c360.catalog import LabelPlan, TablePlan, TypePlan
 from c360.rows import Batch
 
 DELETE_BATCH = 10_000
@@ -33,10 +35,16 @@ def ensure_constraints(driver: Driver, database: str, labels: Sequence[LabelPlan
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
+def _casts(plan: TablePlan) -> tuple[str, ...]:
+    """Rows are read with `params=True`: temporals as text, rebuilt by the statement."""
+    return tuple(c.temporal_cast for c in plan.columns)
+
+
 def node_statement(plan: LabelPlan, *, empty: bool = False) -> str:
     """MERGE on the key; CREATE when the label has no node yet (no lookups needed)."""
     build = cypher.create_nodes if empty else cypher.merge_nodes
-    return build(plan.name, plan.key_names, [c.name for c in plan.properties], "$rows")
+    others = [c.name for c in plan.properties]
+    return build(plan.name, plan.key_names, others, "$rows", _casts(plan))
 
 
 def relationship_statement(plan: TypePlan) -> str:
@@ -48,6 +56,7 @@ def relationship_statement(plan: TypePlan) -> str:
         plan.to_keys,
         [c.name for c in plan.properties],
         "$rows",
+        _casts(plan),
     )
 
 

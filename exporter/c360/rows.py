@@ -33,10 +33,13 @@ def pg_connection(dsn: str, *, autocommit: bool = False) -> Iterator[pg_connecti
         conn.close()
 
 
-def select_sql(plan: TablePlan) -> sql.Composed:
-    """Columns in plan order (keys or start/end first), as the driver should get them."""
+def select_sql(plan: TablePlan, *, params: bool = False) -> sql.Composed:
+    """Columns in plan order (keys or start/end first), as Python values.
+
+    `params`: as parameters of merge's statements instead (`Column.param_sql`).
+    """
     return sql.SQL("select {} from {}.{}").format(
-        sql.SQL(", ").join(c.value_sql() for c in plan.columns),
+        sql.SQL(", ").join(c.param_sql() if params else c.value_sql() for c in plan.columns),
         sql.Identifier(GRAPH_SCHEMA),
         sql.Identifier(plan.table),
     )
@@ -66,9 +69,13 @@ def _fetch(
         out.put(error)
 
 
-def batches(dsn: str, plan: TablePlan, batch_size: int) -> Iterator[Batch]:
-    """Rows of `plan`'s table as tuples in plan column order, `batch_size` at a time."""
-    return query_batches(dsn, select_sql(plan), f"c360_{plan.kind}_{plan.name}", batch_size)
+def batches(dsn: str, plan: TablePlan, batch_size: int, *, params: bool = False) -> Iterator[Batch]:
+    """Rows of `plan`'s table as tuples in plan column order, `batch_size` at a time.
+
+    `params` as in `select_sql`.
+    """
+    query = select_sql(plan, params=params)
+    return query_batches(dsn, query, f"c360_{plan.kind}_{plan.name}", batch_size)
 
 
 def query_batches(

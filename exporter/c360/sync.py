@@ -154,7 +154,8 @@ def _deleted_sql(diff: TableDiff) -> sql.Composed:
 
 def _upserted_sql(diff: TableDiff) -> sql.Composed:
     return sql.SQL("select {} from {} where {} <> 'd'").format(
-        sql.SQL(", ").join(c.value_sql() for c in diff.plan.columns),
+        # parameters of merge's upsert statements
+        sql.SQL(", ").join(c.param_sql() for c in diff.plan.columns),
         diff.table,
         sql.Identifier(OP_COLUMN),
     )
