@@ -1,4 +1,4 @@
-"""dbt against real PostgreSQL: control rows -> staging views -> graph tables.
+"""dbt against real PostgreSQL: control rows -> staging tables -> graph tables.
 
 Each scenario copies the dbt project into a temporary directory, points its
 source_databases rows at this module's own copies of the sample sources and
