@@ -135,7 +135,7 @@ def export(
     """Export the graph tables to Neo4j (the default command)."""
     if ctx.invoked_subcommand is not None:
         return
-    with user_errors():
+    with user_errors(as_json):
         if mode not in MODES:
             raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
         options = ExportOptions(

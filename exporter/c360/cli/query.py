@@ -36,7 +36,7 @@ def query(
     list_: Annotated[bool, typer.Option("--list", help="List the packaged queries.")] = False,
 ) -> None:
     """Run a packaged query (the seeds' ten and the headline question) against Neo4j."""
-    with user_errors():
+    with user_errors(as_json):
         if list_:
             for q in queries.all_queries():
                 stdout().print(q.stem, highlight=False)

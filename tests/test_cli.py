@@ -1,0 +1,25 @@
+"""The command line's contract with scripts: exit codes and JSON on failure."""
+
+from __future__ import annotations
+
+import json
+
+from c360.cli import app
+from c360.errors import ExitCode
+from typer.testing import CliRunner
+
+
+def test_a_usage_error_exits_2_and_reports_json_on_stdout():
+    result = CliRunner().invoke(app, ["--mode", "teleport", "--json"])
+    assert result.exit_code == ExitCode.USAGE
+    failure = json.loads(result.stdout)
+    assert failure["status"] == "failed"
+    assert failure["exit_code"] == ExitCode.USAGE
+    assert "teleport" in failure["error"]
+
+
+def test_without_json_stdout_stays_empty_on_failure():
+    result = CliRunner().invoke(app, ["--mode", "teleport"])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stdout == ""
+    assert "--mode must be one of" in result.stderr
