@@ -224,7 +224,7 @@ def _pom() -> str:
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by c360-export: lists the Neo4j jars to copy into lib/. -->
-<project xmlns="http://maven.apache.org/POM/4.0.0">
+<project>
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.c360</groupId>
   <artifactId>neo4j-runtime</artifactId>
