@@ -150,19 +150,21 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
         "streaming_db",
     )[0][0]
     tables = dict(pg_rows(graph_tables, "select name, table_name from graph.graph_catalog"))
-    try:
+
+    def change_sources(full_name: str | None, genre: str | None) -> None:
+        """Set both source values, then rebuild the two graph tables with their
+        upstream staging models, whatever those are materialized as."""
         pg_execute(
             graph_tables,
-            f"update accounts set full_name = 'Renamed Ünïcode ''x''' "
+            f"update accounts set full_name = {_quote(full_name)} "
             f"where account_id = '{account_id}'",
             "profiles_db",
         )
         pg_execute(
             graph_tables,
-            f"update media_content set genre = null where media_id = '{media_id}'",
+            f"update media_content set genre = {_quote(genre)} where media_id = '{media_id}'",
             "streaming_db",
         )
-        # with their upstream staging models, whatever those are materialized as
         dbt(
             graph_tables,
             dbt_project,
@@ -171,6 +173,9 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
             "+" + tables["Account"],
             "+" + tables["Media"],
         )
+
+    try:
+        change_sources("Renamed Ünïcode 'x'", None)
         export(graph_tables, mode="merge")
         db = graph_tables.neo4j.database
         node = driver.execute_query(
@@ -183,25 +188,7 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
         ).records[0]["m"]
         assert "genre" not in media
     finally:
-        pg_execute(
-            graph_tables,
-            f"update accounts set full_name = {_quote(original)} where account_id = '{account_id}'",
-            "profiles_db",
-        )
-        pg_execute(
-            graph_tables,
-            f"update media_content set genre = {_quote(genre)} where media_id = '{media_id}'",
-            "streaming_db",
-        )
-        # with their upstream staging models, whatever those are materialized as
-        dbt(
-            graph_tables,
-            dbt_project,
-            "run",
-            "--select",
-            "+" + tables["Account"],
-            "+" + tables["Media"],
-        )
+        change_sources(original, genre)
     export(graph_tables, mode="merge")
     assert snapshot(driver, graph_tables) == bulk_graph
 
