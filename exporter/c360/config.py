@@ -8,6 +8,7 @@ and uses the servers named by libpq's `PG*` variables and `NEO4J_*`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ StackMode = Literal["local", "external"]
 DEFAULT_PG_PORT = 55432
 DEFAULT_BOLT_PORT = 57687
 DEFAULT_HTTP_PORT = 57474
+# Modest: PostgreSQL and dbt share the machine. A graph larger than the page
+# cache is read from disk on every lookup, so a big merge wants more of it.
+DEFAULT_NEO4J_HEAP = "2g"
+DEFAULT_NEO4J_PAGECACHE = "2g"
+_MEMORY_SIZE = re.compile(r"[1-9][0-9]*[kmg]?", re.IGNORECASE)
 DEFAULT_STAGING_DB = "c360"
 LOCAL_PG_USER = "c360"
 
@@ -66,6 +72,8 @@ class Settings:
     postgres: PostgresSettings
     neo4j: Neo4jSettings
     http_port: int
+    neo4j_heap: str = DEFAULT_NEO4J_HEAP
+    neo4j_pagecache: str = DEFAULT_NEO4J_PAGECACHE
 
     @classmethod
     def from_env(
@@ -105,6 +113,8 @@ class Settings:
             postgres=postgres,
             neo4j=neo4j,
             http_port=_port(env, "C360_NEO4J_HTTP_PORT", DEFAULT_HTTP_PORT),
+            neo4j_heap=_memory(env, "C360_NEO4J_HEAP", DEFAULT_NEO4J_HEAP),
+            neo4j_pagecache=_memory(env, "C360_NEO4J_PAGECACHE", DEFAULT_NEO4J_PAGECACHE),
         )
 
     @property
@@ -132,3 +142,10 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"{name} must be a TCP port number, not {raw!r}")
     return int(raw)
+
+
+def _memory(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, default)
+    if not _MEMORY_SIZE.fullmatch(raw):
+        raise ConfigError(f"{name} must be a size such as 512m or 4g, not {raw!r}")
+    return raw

@@ -159,10 +159,15 @@ def merge_relationships(
     others: Sequence[str],
     rows: str,
     casts: Sequence[str] = (),
+    *,
+    create: bool = False,
 ) -> str:
     """One relationship per row; rows are lists: start keys, end keys, properties.
 
-    `casts` as in merge_nodes.
+    `casts` as in merge_nodes. `create`: CREATE instead of MERGE, the fast path
+    for a type with no relationship yet, exact because an edge table holds each
+    (start, end) pair once. CREATE also takes its locks at commit, in order, so
+    concurrent batches of it do not deadlock on shared end nodes as MERGE does.
     """
     start = _key_map(from_keys, "row", 0, casts)
     end = _key_map(to_keys, "row", len(from_keys), casts)
@@ -170,7 +175,7 @@ def merge_relationships(
         f"UNWIND {rows} AS row "
         f"MATCH (a:{label(from_label)} {start}) "
         f"MATCH (b:{label(to_label)} {end}) "
-        f"MERGE (a)-[r:{label(type_name)}]->(b)"
+        f"{'CREATE' if create else 'MERGE'} (a)-[r:{label(type_name)}]->(b)"
     )
     if others:
         offset = len(from_keys) + len(to_keys)
@@ -186,10 +191,25 @@ def count_relationships(type_name: str) -> str:
     return f"MATCH ()-[r:{label(type_name)}]->() RETURN count(r) AS count"
 
 
-def delete_nodes_batch(label_name: str | None) -> str:
+def delete_nodes_batch(label_name: str) -> str:
     """Delete at most $limit nodes (and their relationships); repeat until it returns 0."""
-    pattern = f"(n:{label(label_name)})" if label_name else "(n)"
-    return f"MATCH {pattern} WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
+    return (
+        f"MATCH (n:{label(label_name)}) WITH n LIMIT $limit "
+        "DETACH DELETE n RETURN count(*) AS deleted"
+    )
+
+
+def delete_touching_relationships_batch(label_name: str) -> str:
+    """Delete at most $limit relationships of the label's nodes, of any type.
+
+    Run before its nodes are deleted: a node batch's DETACH DELETE would take
+    all their relationships in one transaction, unbounded (a customer with a
+    million plays), and exceed the server's transaction memory.
+    """
+    return (
+        f"MATCH (:{label(label_name)})-[r]-() WITH DISTINCT r LIMIT $limit "
+        "DELETE r RETURN count(*) AS deleted"
+    )
 
 
 def delete_relationships_batch(type_name: str) -> str:

@@ -9,6 +9,7 @@ which the next `sync` diffs against.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from c360.rows import batches, pg_connection
 Mode = Literal["auto", "bulk", "merge", "cypher", "sync"]
 MODES: tuple[Mode, ...] = ("auto", "bulk", "merge", "cypher", "sync")
 DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_WRITERS = 2
 
 
 class Progress(Protocol):
@@ -71,6 +73,8 @@ class ExportOptions:
     clear: bool = False
     dry_run: bool = False
     batch_size: int = DEFAULT_BATCH_SIZE
+    # sessions writing a label's node batches at once (merge, sync)
+    writers: int = DEFAULT_WRITERS
     # cypher mode: where the script goes; bulk mode: where the CSV files go
     output: Path | None = None
     # how long the driver retries a transaction on transient errors
@@ -106,6 +110,8 @@ class ExportResult:
     status: str = "planned"
     error: str | None = None
     output: str | None = None
+    # seconds of the steps that are not one table's write, by name
+    phases: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -117,6 +123,7 @@ class ExportResult:
             "error": self.error,
             "seconds": round(self.seconds, 3),
             "output": self.output,
+            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
             "tables": [
                 {
                     "kind": t.kind,
@@ -197,6 +204,16 @@ class _Run:
         self.results: dict[str, TableResult] = {
             _key(t): TableResult(t.kind, t.name, rows[_key(t)]) for t in plan.tables
         }
+        self.phases: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a step of the run that is not one table's write (import, constraints...)."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - started
 
     def record(self, plan: TablePlan, **changes: object) -> None:
         self.results[_key(plan)] = replace(self.results[_key(plan)], **changes)  # type: ignore[arg-type]
@@ -292,6 +309,8 @@ def run_export(
     """Export the selected graph tables; raises a C360Error after recording a failure."""
     if options.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
+    if options.writers < 1:
+        raise ConfigError("--writers must be at least 1")
     progress = progress or NoProgress()
     plan, rows = read_plan(settings, options)
     mode = resolve_mode(settings, options)
@@ -323,8 +342,9 @@ def run_export(
                 except BaseException:
                     pending.cancel()
                     raise
-                rows = pending.wait()
-                with pg_connection(dsn) as conn:
+                with run.phase("state_wait"):
+                    rows = pending.wait()
+                with run.phase("state_record"), pg_connection(dsn) as conn:
                     state.record_full(
                         conn,
                         target,
@@ -357,6 +377,7 @@ def run_export(
         seconds=time.monotonic() - started,
         status="completed",
         output=str(output) if output else None,
+        phases=run.phases,
     )
 
 
@@ -386,14 +407,16 @@ def _merge(run: _Run) -> list[Count]:
     database = settings.neo4j.database
     dsn = settings.postgres.dsn()
     with connected_driver(settings, options.retry_seconds) as driver:
-        merge.ensure_constraints(driver, database, run.plan.labels)
+        with run.phase("constraints"):
+            merge.ensure_constraints(driver, database, run.plan.labels)
         if options.clear:
-            merge.clear(
-                driver,
-                database,
-                [p.name for p in run.plan.labels],
-                [p.name for p in run.plan.types],
-            )
+            with run.phase("clear"):
+                merge.clear(
+                    driver,
+                    database,
+                    [p.name for p in run.plan.labels],
+                    [p.name for p in run.plan.types],
+                )
 
         def write_label(advance: Callable[[int], None], plan: LabelPlan) -> int:
             # inside the table's audit: a server lost here fails this label
@@ -405,23 +428,26 @@ def _merge(run: _Run) -> list[Count]:
                 statement,
                 batches(dsn, plan, options.batch_size, params=True),
                 advance,
+                writers=options.writers,
             )
 
         def write_type(advance: Callable[[int], None], plan: TypePlan) -> int:
-            statement = merge.relationship_statement(plan)
+            empty = neo4j_count(driver, database, plan) == 0
             return merge.write(
                 driver,
                 database,
-                statement,
+                merge.relationship_statement(plan, empty=empty),
                 batches(dsn, plan, options.batch_size, params=True),
                 advance,
+                writers=options.writers if empty else 1,
             )
 
         for label in run.plan.labels:
             run.write_table(label, lambda advance, p=label: write_label(advance, p))
         for edge in run.plan.types:
             run.write_table(edge, lambda advance, p=edge: write_type(advance, p))
-        return run.check_counts(driver)
+        with run.phase("reconcile"):
+            return run.check_counts(driver)
 
 
 def _sync(run: _Run) -> list[Count]:
@@ -434,23 +460,33 @@ def _sync(run: _Run) -> list[Count]:
     with pg_connection(dsn) as conn:
         try:
             states = state.load(conn, neo4j_target(settings), run.plan.tables)
-            diffs = sync.compute(conn, states)
+            with run.phase("diff"):
+                diffs = sync.compute(conn, states)
             for diff in diffs:
                 # Neo4j must match the graph tables as of the diff, not as of the plan
                 run.rows[_key(diff.plan)] = diff.expected_rows
                 run.record(diff.plan, rows=diff.expected_rows)
             with connected_driver(settings, options.retry_seconds) as driver:
-                merge.ensure_constraints(driver, database, run.plan.labels)
+                with run.phase("constraints"):
+                    merge.ensure_constraints(driver, database, run.plan.labels)
                 for diff in diffs:
                     run.write_table(
                         diff.plan,
                         lambda advance, d=diff: sync.write_table(
-                            driver, database, dsn, d, options.batch_size, advance
+                            driver,
+                            database,
+                            dsn,
+                            d,
+                            options.batch_size,
+                            advance,
+                            writers=options.writers,
                         ),
                         total=diff.changed,
                     )
-                counts = run.check_counts(driver)
-            sync.commit(conn, diffs, run.audit.run_id)
+                with run.phase("reconcile"):
+                    counts = run.check_counts(driver)
+            with run.phase("state_record"):
+                sync.commit(conn, diffs, run.audit.run_id)
             committed = True
         finally:
             if not committed:
@@ -487,30 +523,37 @@ def _bulk(run: _Run, directory: Path | None, local_neo4j: LocalNeo4j | None) -> 
         run.audit.table_started(table.kind, table.name)
     read: dict[str, int] = {}
     copy_seconds: dict[str, float] = {}
-    last = [time.monotonic()]
 
-    def copied(table: TablePlan, count: int) -> None:
-        now = time.monotonic()
-        read[_key(table)] = count
-        copy_seconds[_key(table)] = now - last[0]
-        last[0] = now
-        run.progress.start(table.kind, table.name, run.rows[_key(table)])
-        run.progress.advance(count)
-        run.progress.finish()
+    reporting = threading.Lock()
 
-    with pg_connection(settings.postgres.dsn()) as conn:
-        files = bulk.write_csvs(conn, run.plan, directory, copied)
+    def copied(table: TablePlan, count: int, seconds: float) -> None:
+        # called from the COPY workers: one table's report at a time
+        with reporting:
+            read[_key(table)] = count
+            copy_seconds[_key(table)] = seconds
+            run.progress.start(table.kind, table.name, run.rows[_key(table)])
+            run.progress.advance(count)
+            run.progress.finish()
+
+    largest_first = sorted(run.plan.tables, key=lambda t: run.rows[_key(t)], reverse=True)
+    with run.phase("copy"):
+        files = bulk.write_csvs(settings.postgres.dsn(), largest_first, directory, copied)
     report = directory / "import.report"
     import_started = time.monotonic()
-    server.stop()
+    with run.phase("neo4j_stop"):
+        server.stop()
     try:
-        server.admin(bulk.import_args(files, settings.neo4j.database, report))
+        with run.phase("import"):
+            server.admin(bulk.import_args(files, settings.neo4j.database, report))
     finally:
-        server.start()
+        with run.phase("neo4j_start"):
+            server.start()
     with connected_driver(settings, run.options.retry_seconds) as driver:
-        merge.ensure_constraints(driver, settings.neo4j.database, run.plan.labels)
+        with run.phase("constraints"):
+            merge.ensure_constraints(driver, settings.neo4j.database, run.plan.labels)
         import_seconds = time.monotonic() - import_started
-        counts = run.check_counts(driver)
+        with run.phase("reconcile"):
+            counts = run.check_counts(driver)
     total = max(1, sum(read.values()))
     for table in run.plan.tables:
         count = read[_key(table)]

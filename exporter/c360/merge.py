@@ -5,13 +5,19 @@ transient errors, which is safe because MERGE makes every batch idempotent.
 Rows travel as lists in column order (`row[0]`), so Python does no per-row work;
 temporals travel as ISO 8601 text, which the driver packs natively (it converts a
 Python datetime in pure Python), and the statement turns back into values.
-Relationships are written by this one writer: parallel writers deadlock on
-shared end nodes.
+Batches go to several writers at once (`writers` sessions on threads), so Neo4j
+works on one batch while Python reads and packs the next. That is safe where no
+two batches lock the same element in conflicting order: node upserts (a label's
+keys are unique) and relationship CREATEs into an empty type (locked at commit,
+in order). Relationship MERGEs have one writer: they lock both end nodes as they
+go, and batches sharing end nodes would deadlock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
@@ -20,18 +26,29 @@ from c360.catalog import LabelPlan, TablePlan, TypePlan
 from c360.rows import Batch
 
 DELETE_BATCH = 10_000
+# constraints created at once; Neo4j populates each new index on its own thread
+CONSTRAINT_WRITERS = 4
 
 OnBatch = Callable[[int], None]
 
 
 def ensure_constraints(driver: Driver, database: str, labels: Sequence[LabelPlan]) -> None:
-    """A uniqueness constraint per label, on its key: MERGE needs the index behind it."""
-    for plan in labels:
+    """A uniqueness constraint per label, on its key: MERGE needs the index behind it.
+
+    Creating one returns only once its index is populated; created all at once,
+    the indexes of a freshly imported graph are populated side by side.
+    """
+
+    def create(plan: LabelPlan) -> None:
         driver.execute_query(
             cypher.unique_constraint(plan.name, plan.key_names),
             database_=database,
             routing_=RoutingControl.WRITE,
         )
+
+    with ThreadPoolExecutor(max_workers=CONSTRAINT_WRITERS) as pool:
+        # list(): the first failure is raised here
+        list(pool.map(create, labels))
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
@@ -47,7 +64,8 @@ def node_statement(plan: LabelPlan, *, empty: bool = False) -> str:
     return build(plan.name, plan.key_names, others, "$rows", _casts(plan))
 
 
-def relationship_statement(plan: TypePlan) -> str:
+def relationship_statement(plan: TypePlan, *, empty: bool = False) -> str:
+    """MERGE on the end nodes; CREATE when the type has no relationship yet."""
     return cypher.merge_relationships(
         plan.name,
         plan.from_label,
@@ -57,11 +75,48 @@ def relationship_statement(plan: TypePlan) -> str:
         [c.name for c in plan.properties],
         "$rows",
         _casts(plan),
+        create=empty,
     )
 
 
 def _run_batch(tx: ManagedTransaction, statement: str, rows: Batch) -> None:
     tx.run(statement, rows=rows).consume()
+
+
+class _Feed:
+    """The batches handed out to writer threads one at a time, until one writer fails."""
+
+    def __init__(self, batches: Iterable[Batch], on_batch: OnBatch | None) -> None:
+        self._batches: Iterator[Batch] = iter(batches)
+        self._on_batch = on_batch
+        self._lock = threading.Lock()
+        self.failed = False
+        self.written = 0
+
+    def next(self) -> Batch | None:
+        with self._lock:
+            return None if self.failed else next(self._batches, None)
+
+    def done(self, rows: int) -> None:
+        with self._lock:
+            self.written += rows
+            if self._on_batch is not None:
+                self._on_batch(rows)
+
+
+def _writer(driver: Driver, database: str, statement: str, feed: _Feed) -> None:
+    try:
+        with driver.session(database=database) as session:
+            while (rows := feed.next()) is not None:
+                session.execute_write(_run_batch, statement, rows)
+                feed.done(len(rows))
+                # The driver's Result keeps its parameters in a reference cycle, so
+                # a written batch would live until a full garbage collection and
+                # memory would grow with the table; emptied, its rows go now.
+                rows.clear()
+    except BaseException:
+        feed.failed = True
+        raise
 
 
 def write(
@@ -70,16 +125,25 @@ def write(
     statement: str,
     batches: Iterable[Batch],
     on_batch: OnBatch | None = None,
+    *,
+    writers: int = 1,
 ) -> int:
-    """Run `statement` once per batch, each in its own retried transaction; rows written."""
-    written = 0
-    with driver.session(database=database) as session:
-        for rows in batches:
-            session.execute_write(_run_batch, statement, rows)
-            written += len(rows)
-            if on_batch is not None:
-                on_batch(len(rows))
-    return written
+    """Run `statement` once per batch, each in its own retried transaction; rows written.
+
+    `writers` sessions run batches at once; more than one only where no two
+    batches can lock the same element (node upserts and deletes).
+    """
+    feed = _Feed(batches, on_batch)
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="c360-writer") as pool:
+        running = [pool.submit(_writer, driver, database, statement, feed) for _ in range(writers)]
+        try:
+            for future in running:
+                future.result()
+        except BaseException:
+            # the other writers stop after their current batch
+            feed.failed = True
+            raise
+    return feed.written
 
 
 def _delete_all(driver: Driver, database: str, statement: str) -> int:
@@ -103,7 +167,11 @@ def clear(driver: Driver, database: str, labels: Sequence[str], types: Sequence[
     for type_name in types:
         deleted += _delete_all(driver, database, cypher.delete_relationships_batch(type_name))
     for label_name in labels:
-        deleted += _delete_all(driver, database, cypher.delete_nodes_batch(label_name))
+        for statement in (
+            cypher.delete_touching_relationships_batch(label_name),
+            cypher.delete_nodes_batch(label_name),
+        ):
+            deleted += _delete_all(driver, database, statement)
     return deleted
 
 

@@ -182,8 +182,14 @@ def write_table(
     diff: TableDiff,
     batch_size: int,
     on_batch: Callable[[int], None] | None = None,
+    *,
+    writers: int = 1,
 ) -> Written:
-    """Apply one table's diff to Neo4j: its deletes, then its inserts and updates."""
+    """Apply one table's diff to Neo4j: its deletes, then its inserts and updates.
+
+    `writers` sessions upsert a label's nodes at once (see `c360.merge`); deletes
+    detach relationships, so they and relationship upserts have one writer.
+    """
     name = f"c360_sync_{diff.plan.kind}_{diff.plan.name}"
     deleted = written = 0
     if diff.deleted:
@@ -201,6 +207,7 @@ def write_table(
             upsert_statement(diff.plan),
             query_batches(dsn, _upserted_sql(diff), name, batch_size),
             on_batch,
+            writers=writers if isinstance(diff.plan, LabelPlan) else 1,
         )
     return Written(rows_read=diff.changed, rows_written=written, rows_deleted=deleted)
 

@@ -24,7 +24,14 @@ from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
 from c360.errors import ConfigError
-from c360.export import DEFAULT_BATCH_SIZE, MODES, ExportOptions, ExportResult, run_export
+from c360.export import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_WRITERS,
+    MODES,
+    ExportOptions,
+    ExportResult,
+    run_export,
+)
 
 
 class RowsPerSecond(ProgressColumn):
@@ -121,6 +128,14 @@ def export(
     batch_size: Annotated[
         int, typer.Option(help="Rows per transaction (merge, sync) or statement (cypher).", min=1)
     ] = DEFAULT_BATCH_SIZE,
+    writers: Annotated[
+        int,
+        typer.Option(
+            help="Sessions writing a label's nodes at once (merge, sync); relationships "
+            "always have one.",
+            min=1,
+        ),
+    ] = DEFAULT_WRITERS,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -145,6 +160,7 @@ def export(
             clear=clear,
             dry_run=dry_run,
             batch_size=batch_size,
+            writers=writers,
             output=output,
         )
         settings = Settings.from_env()

@@ -58,8 +58,6 @@ ARTIFACTS = (
 )
 LAUNCHER = "org.neo4j.server.startup.Neo4jCommand"
 ADMIN_LAUNCHER = "org.neo4j.server.startup.Neo4jAdminCommand"
-HEAP = "2g"
-PAGECACHE = "2g"
 JVM_OPTIONS = "\n".join(
     f"server.jvm.additional={option}"
     for option in (
@@ -262,10 +260,10 @@ server.https.enabled=false
 dbms.security.auth_enabled=true
 dbms.usage_report.enabled=false
 
-# Modest memory: PostgreSQL and dbt share the machine.
-server.memory.heap.initial_size={HEAP}
-server.memory.heap.max_size={HEAP}
-server.memory.pagecache.size={PAGECACHE}
+# C360_NEO4J_HEAP and C360_NEO4J_PAGECACHE
+server.memory.heap.initial_size={settings.neo4j_heap}
+server.memory.heap.max_size={settings.neo4j_heap}
+server.memory.pagecache.size={settings.neo4j_pagecache}
 # A dev graph is rebuilt, not restored: keep little transaction log.
 db.tx_log.rotation.retention_policy=1G size
 # Bolt otherwise idles 2 x 5 s on shutdown, and the bulk import stops the server.
@@ -374,7 +372,7 @@ def wait_for_bolt(
                 last_error = error
             if server_pid is not None and not pid_alive(server_pid):
                 raise _start_failure(settings, paths, log_offset)
-            time.sleep(1)
+            time.sleep(0.25)
     raise ServerUnavailableError(
         f"Neo4j did not answer on {config.uri} within {timeout:.0f}s ({last_error}); "
         f"see {paths.log_file}:\n{tail(paths.log_file)}"
