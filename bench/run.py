@@ -12,7 +12,8 @@ Stages, each a child process run as a user runs it, timed on its own:
     bulk             c360-export --mode bulk --json
     merge_clear      the graph emptied by `--clear` (timed apart from the merge)
     merge            c360-export --mode merge --json, into the emptied graph
-    incremental      not measured yet (null) until the exporter has an incremental run
+    incremental      ~1 % of the source rows changed, dbt build, then
+                     c360-export --mode sync --json (only the sync is this stage)
 
 Baselines, on the same graph tables:
 
@@ -65,7 +66,7 @@ PASSWORD_VARS = {
     "streaming_db": "C360_STREAMING_DB_PASSWORD",
     "support_db": "C360_SUPPORT_DB_PASSWORD",
 }
-EXPORTER_STAGES = ("bulk", "merge_clear", "merge")
+EXPORTER_STAGES = ("bulk", "merge_clear", "merge", "incremental")
 
 
 @dataclass
@@ -455,6 +456,12 @@ def print_table(result: dict[str, Any]) -> None:
     line("end to end (ours)", result["end_to_end"])
     for name, data in result["baselines"].items():
         line(f"baseline {name}", data)
+    print()
+    for name, data in result["stages"].items():
+        phases = ((data or {}).get("detail") or {}).get("phases")
+        if phases:
+            steps = ", ".join(f"{step} {seconds:.1f}" for step, seconds in phases.items())
+            print(f"{name} steps (s): {steps}")
     print()
     ratios = (
         "bulk_vs_lower_bound",

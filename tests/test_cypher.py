@@ -129,6 +129,23 @@ def test_merge_relationships_offsets_end_keys_and_properties():
     )
 
 
+def test_create_relationships_is_merge_relationships_with_create():
+    statement = cypher.merge_relationships(
+        "USED_IP", "Account", ["account_id"], "IPAddress", ["ip_address"], [], "$rows",
+        create=True,
+    )  # fmt: skip
+    assert statement == (
+        "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]}) "
+        "MATCH (b:`IPAddress` {`ip_address`: row[1]}) CREATE (a)-[r:`USED_IP`]->(b)"
+    )
+
+
+def test_clearing_a_label_first_deletes_its_relationships_a_batch_at_a_time():
+    assert cypher.delete_touching_relationships_batch("Account") == (
+        "MATCH (:`Account`)-[r]-() WITH DISTINCT r LIMIT $limit DELETE r RETURN count(*) AS deleted"
+    )
+
+
 def test_delete_nodes_by_key_takes_their_relationships():
     assert cypher.delete_nodes("TicketTagLink", ["ticket_id", "tag_id"], "$rows") == (
         "UNWIND $rows AS row MATCH (n:`TicketTagLink` {`ticket_id`: row[0], `tag_id`: row[1]}) "

@@ -23,7 +23,13 @@ from c360 import bulk, catalog, merge, script, state, sync
 from c360.audit import Audit, redact
 from c360.catalog import GraphPlan, LabelPlan, TablePlan, TypePlan
 from c360.config import Settings
-from c360.errors import C360Error, ConfigError, ExportFailedError, ServerUnavailableError
+from c360.errors import (
+    C360Error,
+    ConfigError,
+    ExportFailedError,
+    ServerUnavailableError,
+    SyncStateError,
+)
 from c360.lock import export_lock
 from c360.reconcile import Count, neo4j_count, reconcile
 from c360.rows import batches, pg_connection
@@ -285,18 +291,29 @@ def read_plan(settings: Settings, options: ExportOptions) -> tuple[GraphPlan, di
     return plan, rows
 
 
-def resolve_mode(settings: Settings, options: ExportOptions) -> Mode:
-    """`auto`: bulk for an empty graph on the local stack, merge otherwise."""
+def resolve_mode(settings: Settings, options: ExportOptions, plan: GraphPlan) -> Mode:
+    """`auto`: bulk for an empty local graph, sync where the last full export to this
+    target is on record, merge otherwise."""
     if options.mode != "auto":
         return options.mode
-    if settings.stack_mode != "local" or not settings.neo4j.is_local:
-        return "merge"
-    if options.labels or options.types:
-        # a full import would drop every label not selected
-        return "merge"
     with connected_driver(settings) as driver:
         empty = merge.count_all_nodes(driver, settings.neo4j.database) == 0
-    return "bulk" if empty else "merge"
+    if not empty and not options.clear and _on_record(settings, plan):
+        return "sync"
+    local = settings.stack_mode == "local" and settings.neo4j.is_local
+    # a full import would drop every label not selected
+    if empty and local and not (options.labels or options.types):
+        return "bulk"
+    return "merge"
+
+
+def _on_record(settings: Settings, plan: GraphPlan) -> bool:
+    with pg_connection(settings.postgres.dsn()) as conn:
+        try:
+            state.load(conn, neo4j_target(settings), plan.tables)
+        except SyncStateError:
+            return False
+    return True
 
 
 def run_export(
@@ -313,7 +330,7 @@ def run_export(
         raise ConfigError("--writers must be at least 1")
     progress = progress or NoProgress()
     plan, rows = read_plan(settings, options)
-    mode = resolve_mode(settings, options)
+    mode = resolve_mode(settings, options, plan)
     _check_selection(mode, plan)
     output = _output(settings, options, mode)
     target = str(output) if mode == "cypher" else neo4j_target(settings)
@@ -455,13 +472,13 @@ def _sync(run: _Run) -> list[Count]:
     settings, options = run.settings, run.options
     database = settings.neo4j.database
     dsn = settings.postgres.dsn()
-    diffs: list[sync.TableDiff] = []
+    states: list[state.TableState] = []
     committed = False
     with pg_connection(dsn) as conn:
         try:
             states = state.load(conn, neo4j_target(settings), run.plan.tables)
             with run.phase("diff"):
-                diffs = sync.compute(conn, states)
+                diffs = sync.compute(dsn, states)
             for diff in diffs:
                 # Neo4j must match the graph tables as of the diff, not as of the plan
                 run.rows[_key(diff.plan)] = diff.expected_rows
@@ -490,7 +507,7 @@ def _sync(run: _Run) -> list[Count]:
             committed = True
         finally:
             if not committed:
-                sync.discard(dsn, diffs)
+                sync.discard(dsn, states)
     return counts
 
 

@@ -1,10 +1,10 @@
 """Sync: only what changed since the last export goes to Neo4j, deletes included.
 
-1. `compute`: one REPEATABLE READ transaction diffs every selected graph table
-   against the target's record (`c360.state`) with a FULL JOIN on the keys and
-   writes the changed rows to an unlogged table `c360_state.d<target>_<table>`
-   (`c360_op` i/u/d, the keys, the new hash, the new row). One snapshot for all
-   tables, so a relationship's end nodes are diffed as of the same moment.
+1. `compute`: every selected graph table is diffed against the target's record
+   (`c360.state`) with a FULL JOIN on the keys, and the changed rows go to an
+   unlogged table `c360_state.d<target>_<table>` (`c360_op` i/u/d, the keys,
+   the new hash, the new row). Two connections share one REPEATABLE READ
+   snapshot, so a relationship's end nodes are diffed as of the same moment.
 2. `write_table`: the diff's deletes by key (`DETACH DELETE` for nodes), then its
    inserts and updates through the merge writer's own MERGE statements, rows
    streamed from the diff table by a server-side cursor.
@@ -19,12 +19,15 @@ find nothing to do; a key is in a diff at most once, so no delete undoes an upse
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from neo4j import Driver
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection_type
+from psycopg2.extensions import cursor as pg_cursor
 
 from c360 import cypher, merge, state
 from c360.catalog import Column, LabelPlan, TablePlan
@@ -36,6 +39,8 @@ OP_COLUMN = "c360_op"
 KEY_PREFIX = "c360_k"
 # Enough for the diff's hash join of a few million rows to stay in memory.
 DIFF_WORK_MEM = "256MB"
+# Diffs computed at once: one per core of a small server.
+DIFF_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -112,35 +117,63 @@ def _diff_sql(entry: TableState, diff_table: str) -> sql.Composed:
     )
 
 
-def compute(conn: pg_connection_type, states: Sequence[TableState]) -> list[TableDiff]:
-    """Every table's diff against the record, from one snapshot; the diffs are committed."""
-    conn.rollback()
-    conn.set_session(isolation_level="REPEATABLE READ")
+def compute(dsn: str, states: Sequence[TableState]) -> list[TableDiff]:
+    """Every table's diff against the record, all from one snapshot; the diffs are committed.
+
+    Each diff is one single-threaded hash join, so `DIFF_WORKERS` connections run
+    them side by side, largest table first; they share the lead connection's
+    exported snapshot, which stays open until every worker has imported it.
+    """
+    pending: queue.SimpleQueue[TableState] = queue.SimpleQueue()
+    for entry in sorted(states, key=lambda e: e.rows, reverse=True):
+        pending.put(entry)
+    with pg_connection(dsn) as lead:
+        lead.set_session(isolation_level="REPEATABLE READ")
+        with lead.cursor() as cur:
+            cur.execute("select pg_export_snapshot()")
+            snapshot = str(cur.fetchone()[0])
+            with ThreadPoolExecutor(max_workers=DIFF_WORKERS) as pool:
+                running = [
+                    pool.submit(_diff_worker, dsn, snapshot, pending) for _ in range(DIFF_WORKERS)
+                ]
+                done = {d.plan: d for future in running for d in future.result()}
+        lead.rollback()
+    return [done[entry.plan] for entry in states]
+
+
+def _diff_worker(
+    dsn: str, snapshot: str, pending: queue.SimpleQueue[TableState]
+) -> list[TableDiff]:
     diffs = []
-    try:
+    with pg_connection(dsn) as conn:
+        conn.set_session(isolation_level="REPEATABLE READ")
         with conn.cursor() as cur:
+            cur.execute("set transaction snapshot %s", (snapshot,))
             cur.execute("set local work_mem = %s", (DIFF_WORK_MEM,))
-            for entry in states:
-                diff_table = state.table_name("d", entry.target_id, entry.plan)
-                table = state.schema_table(diff_table)
-                cur.execute(sql.SQL("drop table if exists {}").format(table))
-                cur.execute(_diff_sql(entry, diff_table))
-                cur.execute(
-                    sql.SQL("select {}, count(*) from {} group by 1").format(
-                        sql.Identifier(OP_COLUMN), table
-                    )
-                )
-                ops = {op: int(count) for op, count in cur.fetchall()}
-                diffs.append(
-                    TableDiff(entry, diff_table, ops.get("i", 0), ops.get("u", 0), ops.get("d", 0))
-                )
+            while True:
+                try:
+                    entry = pending.get_nowait()
+                except queue.Empty:
+                    break
+                diffs.append(_diff_table(cur, entry))
         conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        conn.set_session(isolation_level="DEFAULT")
     return diffs
+
+
+def _diff_table(cur: pg_cursor, entry: TableState) -> TableDiff:
+    diff_table = diff_table_name(entry)
+    table = state.schema_table(diff_table)
+    cur.execute(sql.SQL("drop table if exists {}").format(table))
+    cur.execute(_diff_sql(entry, diff_table))
+    cur.execute(
+        sql.SQL("select {}, count(*) from {} group by 1").format(sql.Identifier(OP_COLUMN), table)
+    )
+    ops = {op: int(count) for op, count in cur.fetchall()}
+    return TableDiff(entry, diff_table, ops.get("i", 0), ops.get("u", 0), ops.get("d", 0))
+
+
+def diff_table_name(entry: TableState) -> str:
+    return state.table_name("d", entry.target_id, entry.plan)
 
 
 def _deleted_sql(diff: TableDiff) -> sql.Composed:
@@ -256,12 +289,13 @@ def commit(conn: pg_connection_type, diffs: Sequence[TableDiff], run_id: str) ->
     conn.commit()
 
 
-def discard(dsn: str, diffs: Sequence[TableDiff]) -> None:
+def discard(dsn: str, states: Sequence[TableState]) -> None:
     """Drop the diff tables of a sync that did not commit (best effort, own connection)."""
-    if not diffs:
+    if not states:
         return
     with pg_connection(dsn) as conn:
         with conn.cursor() as cur:
-            for diff in diffs:
-                cur.execute(sql.SQL("drop table if exists {}").format(diff.table))
+            for entry in states:
+                table = state.schema_table(diff_table_name(entry))
+                cur.execute(sql.SQL("drop table if exists {}").format(table))
         conn.commit()

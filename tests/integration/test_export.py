@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from c360 import script
+from c360 import merge, script
 from c360.config import Settings
 from c360.errors import ExportBusyError, ExportFailedError, ServerUnavailableError
 from c360.export import ExportOptions, NoProgress, neo4j_target, run_export
@@ -109,6 +109,44 @@ def test_merge_rerun_is_idempotent(graph_tables, driver, bulk_graph):
     assert snapshot(driver, graph_tables) == bulk_graph
 
 
+def test_parallel_writers_with_small_batches_give_the_same_graph(graph_tables, driver, bulk_graph):
+    wipe(driver, graph_tables)
+    # many batches per table, so writers interleave on every label and empty type
+    result = export(graph_tables, mode="merge", writers=3, batch_size=7)
+    assert {t.status for t in result.tables} == {"completed"}
+    assert snapshot(driver, graph_tables) == bulk_graph
+
+
+def test_writers_free_each_batch_once_written(graph_tables, driver):
+    batches = [[(i,) for i in range(start, start + 5)] for start in range(0, 50, 5)]
+    written = merge.write(
+        driver,
+        graph_tables.neo4j.database,
+        "UNWIND $rows AS row RETURN row[0]",
+        iter(batches),
+        writers=3,
+    )
+    assert written == 50
+    # the driver keeps a batch alive until a full garbage collection otherwise
+    assert batches == [[]] * 10
+
+
+def test_clearing_a_label_removes_its_relationships_of_every_type(graph_tables, driver, bulk_graph):
+    db = graph_tables.neo4j.database
+    result = export(graph_tables, mode="merge", labels=("Account",), clear=True)
+    assert [t.name for t in result.tables] == ["Account"]
+    counts = neo4j_counts(driver, graph_tables)
+    assert counts["node:Account"] == graph_counts(graph_tables)["node:Account"]
+    touching, _, _ = driver.execute_query(
+        "MATCH (:Account)-[r]-() RETURN count(r) AS c", database_=db
+    )
+    assert touching[0]["c"] == 0
+    # the record forgot the types the clear took along: auto rewrites, no sync
+    assert export(graph_tables, dry_run=True).mode == "merge"
+    export(graph_tables, mode="merge")
+    assert snapshot(driver, graph_tables) == bulk_graph
+
+
 def test_cypher_script_gives_the_same_graph(graph_tables, driver, bulk_graph, tmp_path):
     path = tmp_path / "graph.cypher"
     result = export(graph_tables, mode="cypher", output=path, batch_size=50)
@@ -125,8 +163,11 @@ def test_cypher_script_gives_the_same_graph(graph_tables, driver, bulk_graph, tm
     assert_special_values(driver, graph_tables)
 
 
-def test_auto_picks_merge_on_a_populated_graph(graph_tables, bulk_graph):
-    assert export(graph_tables, dry_run=True).mode == "merge"
+def test_auto_picks_sync_once_a_full_export_is_on_record(graph_tables, bulk_graph):
+    export(graph_tables, mode="merge")
+    assert export(graph_tables, dry_run=True).mode == "sync"
+    # --clear rewrites what it selects: never an incremental run
+    assert export(graph_tables, dry_run=True, clear=True).mode == "merge"
 
 
 def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, dbt_project):
@@ -276,7 +317,8 @@ def test_cli_dry_run_json_writes_nothing(graph_tables, driver, bulk_graph):
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["dry_run"] is True
-    assert plan["mode"] == "merge"
+    # both labels are on the record of the last full export
+    assert plan["mode"] == "sync"
     assert {t["name"] for t in plan["tables"]} == {"Account", "Plan"}
     assert neo4j_counts(driver, graph_tables) == before
     assert pg_rows(graph_tables, "select count(*) from control.etl_run_logs")[0][0] == runs

@@ -108,7 +108,8 @@ def export(
             help="bulk: neo4j-admin import into the local, stopped Neo4j (replaces the "
             "database); merge: keyed upserts over Bolt; cypher: write a Cypher script; "
             "sync: only the rows changed since the last bulk, merge or sync to this "
-            "target, deletes included; auto: bulk for an empty local graph, merge otherwise.",
+            "target, deletes included; auto: bulk for an empty local graph, sync once a "
+            "full export to the target is on record, merge otherwise.",
             envvar="C360_EXPORT_MODE",
         ),
     ] = "auto",
