@@ -6,6 +6,12 @@ that changed. The record lives in schema `c360_state`, one table per target and
 graph table (`t<target_id>_<graph table>`: the key columns with their graph
 types, `c360_hash`, primary key on the keys), described by `c360_state.tables`.
 
+The record is unlogged: a sync rewrites ~1 % of its rows scattered over the
+whole table, and logged, each touched page would cost a full-page image in the
+WAL (minutes at 30 M rows). PostgreSQL empties an unlogged table after a crash;
+`load` sees an empty table where the record counts rows and asks for a full
+export, the one way to rebuild it.
+
 It is written only after Neo4j was written and reconciled, in one transaction,
 so it never claims more than the target holds. A record that lags behind (the
 process died between the Neo4j writes and the commit) only makes the next sync
@@ -151,6 +157,12 @@ def graph_oids(conn: pg_connection_type, plans: Sequence[TablePlan]) -> dict[str
     return found
 
 
+def _is_empty(conn: pg_connection_type, state_table: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("select not exists (select from {})").format(_ident(state_table)))
+        return bool(cur.fetchone()[0])
+
+
 def _oid(cur: pg_cursor, plan: TablePlan) -> int | None:
     cur.execute("select to_regclass(%s)::oid", (graph_table(plan).as_string(cur),))
     oid = cur.fetchone()[0]
@@ -171,7 +183,7 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
             )
             recorded = {(k, n): (t, s, int(r)) for k, n, t, s, r in cur.fetchall()}
     conn.commit()
-    states, missing, changed = [], [], []
+    states, missing, changed, lost = [], [], [], []
     for plan in plans:
         check_columns(plan)
         what = f"{'label' if plan.kind == 'node' else 'type'} {plan.name}"
@@ -180,9 +192,12 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
             missing.append(what)
         elif entry[1] != shape(plan):
             changed.append(what)
+        elif entry[2] > 0 and _is_empty(conn, entry[0]):
+            lost.append(what)
         else:
             states.append(TableState(tid, plan, entry[0], entry[2]))
-    if missing or changed:
+    conn.rollback()
+    if missing or changed or lost:
         problems = []
         if len(missing) == len(plans):
             problems.append("no completed bulk or merge export to it is recorded")
@@ -191,6 +206,10 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
         if changed:
             problems.append(
                 f"the graph tables of {', '.join(changed)} changed columns since the last export"
+            )
+        if lost:
+            problems.append(
+                f"the record of {', '.join(lost)} was emptied by a PostgreSQL restart after a crash"
             )
         raise SyncStateError(
             f"cannot sync {target}: {'; '.join(problems)}. Run a full export first "
@@ -331,7 +350,7 @@ def _build_table(cur: pg_cursor, tid: int, plan: TablePlan) -> int:
     keys = key_columns(plan)
     cur.execute(sql.SQL("drop table if exists {}").format(_ident(name)))
     cur.execute(
-        sql.SQL("create table {} as select {}, {} as {} from {} g").format(
+        sql.SQL("create unlogged table {} as select {}, {} as {} from {} g").format(
             _ident(name),
             sql.SQL(", ").join(sql.Identifier("g", c.name) for c in keys),
             row_hash(plan, "g"),

@@ -468,3 +468,20 @@ def test_changed_columns_need_a_full_export(synced):
     finally:
         export(synced, mode="merge", labels=("Media",))
     sync(synced)
+
+
+def test_a_record_emptied_by_a_crash_needs_a_full_export(synced):
+    # what PostgreSQL does to an unlogged table when it restarts after a crash
+    execute(
+        synced,
+        synced.postgres.staging_database,
+        "do $$ begin execute format('truncate c360_state.%I', (select state_table"
+        " from c360_state.tables where name = 'Tag')); end $$",
+    )
+    try:
+        with pytest.raises(SyncStateError, match="record of label Tag was emptied"):
+            export(synced, mode="sync")
+        assert export(synced, dry_run=True).mode == "merge"
+    finally:
+        export(synced, mode="merge", labels=("Tag",))
+    sync(synced)
