@@ -79,7 +79,7 @@ class ExportOptions:
     clear: bool = False
     dry_run: bool = False
     batch_size: int = DEFAULT_BATCH_SIZE
-    # sessions writing a label's node batches at once (merge, sync)
+    # sessions writing batches at once where they cannot deadlock (c360.merge)
     writers: int = DEFAULT_WRITERS
     # cypher mode: where the script goes; bulk mode: where the CSV files go
     output: Path | None = None

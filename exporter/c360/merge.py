@@ -130,8 +130,8 @@ def write(
 ) -> int:
     """Run `statement` once per batch, each in its own retried transaction; rows written.
 
-    `writers` sessions run batches at once; more than one only where no two
-    batches can lock the same element (node upserts and deletes).
+    `writers` sessions run batches at once; more than one only where batches
+    cannot deadlock (node upserts, relationship CREATEs into an empty type).
     """
     feed = _Feed(batches, on_batch)
     with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="c360-writer") as pool:
