@@ -9,16 +9,15 @@ column, so a later merge finds the node by the same key.
 
 from __future__ import annotations
 
-import queue
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from psycopg2 import sql
 from psycopg2.extensions import cursor as pg_cursor
 
+from c360 import parallel
 from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
 from c360.rows import pg_connection
 
@@ -90,7 +89,7 @@ def _write_csv(cur: pg_cursor, table: TablePlan, directory: Path) -> CsvFile:
 
 def _copy_worker(
     dsn: str,
-    tables: queue.SimpleQueue[TablePlan],
+    tables: Iterator[TablePlan],
     directory: Path,
     on_table: Callable[[TablePlan, int, float], None] | None,
 ) -> list[CsvFile]:
@@ -102,11 +101,7 @@ def _copy_worker(
         cur.execute("SET extra_float_digits = 1")
         # each table in its own transaction: a table dbt replaced meanwhile fails
         # the run at the OID check of c360.state
-        while True:
-            try:
-                table = tables.get_nowait()
-            except queue.Empty:
-                break
+        for table in tables:
             started = time.monotonic()
             files.append(_write_csv(cur, table, directory))
             conn.rollback()
@@ -130,14 +125,10 @@ def write_csvs(
     `on_table` hears of each table copied: its rows and seconds.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    pending: queue.SimpleQueue[TablePlan] = queue.SimpleQueue()
-    for table in tables:
-        pending.put(table)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="c360-copy") as pool:
-        running = [
-            pool.submit(_copy_worker, dsn, pending, directory, on_table) for _ in range(workers)
-        ]
-        written = {f.plan: f for future in running for f in future.result()}
+    files = parallel.share(
+        tables, workers, lambda mine: _copy_worker(dsn, mine, directory, on_table)
+    )
+    written = {f.plan: f for f in files}
     return [written[table] for table in tables]
 
 

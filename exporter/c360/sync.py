@@ -19,9 +19,7 @@ find nothing to do; a key is in a diff at most once, so no delete undoes an upse
 
 from __future__ import annotations
 
-import queue
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from neo4j import Driver
@@ -29,7 +27,7 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection_type
 from psycopg2.extensions import cursor as pg_cursor
 
-from c360 import cypher, merge, state
+from c360 import cypher, merge, parallel, state
 from c360.catalog import Column, LabelPlan, TablePlan
 from c360.rows import pg_connection, query_batches
 from c360.state import HASH_COLUMN, TableState
@@ -124,38 +122,28 @@ def compute(dsn: str, states: Sequence[TableState]) -> list[TableDiff]:
     them side by side, largest table first; they share the lead connection's
     exported snapshot, which stays open until every worker has imported it.
     """
-    pending: queue.SimpleQueue[TableState] = queue.SimpleQueue()
-    for entry in sorted(states, key=lambda e: e.rows, reverse=True):
-        pending.put(entry)
+    largest_first = sorted(states, key=lambda e: e.rows, reverse=True)
     with pg_connection(dsn) as lead:
         lead.set_session(isolation_level="REPEATABLE READ")
         with lead.cursor() as cur:
             cur.execute("select pg_export_snapshot()")
             snapshot = str(cur.fetchone()[0])
-            with ThreadPoolExecutor(max_workers=DIFF_WORKERS) as pool:
-                running = [
-                    pool.submit(_diff_worker, dsn, snapshot, pending) for _ in range(DIFF_WORKERS)
-                ]
-                done = {d.plan: d for future in running for d in future.result()}
+            diffs = parallel.share(
+                largest_first, DIFF_WORKERS, lambda mine: _diff_worker(dsn, snapshot, mine)
+            )
         lead.rollback()
+    done = {d.plan: d for d in diffs}
     return [done[entry.plan] for entry in states]
 
 
-def _diff_worker(
-    dsn: str, snapshot: str, pending: queue.SimpleQueue[TableState]
-) -> list[TableDiff]:
+def _diff_worker(dsn: str, snapshot: str, states: Iterator[TableState]) -> list[TableDiff]:
     diffs = []
     with pg_connection(dsn) as conn:
         conn.set_session(isolation_level="REPEATABLE READ")
         with conn.cursor() as cur:
             cur.execute("set transaction snapshot %s", (snapshot,))
             cur.execute("set local work_mem = %s", (DIFF_WORK_MEM,))
-            while True:
-                try:
-                    entry = pending.get_nowait()
-                except queue.Empty:
-                    break
-                diffs.append(_diff_table(cur, entry))
+            diffs.extend(_diff_table(cur, entry) for entry in states)
         conn.commit()
     return diffs
 
