@@ -60,7 +60,8 @@ PERFORMANCE = {
     "synchronous_commit": "off",
     # Every dbt table and sync record is created and filled in one transaction;
     # at `minimal` such a table skips the WAL (its files are synced at commit),
-    # which halves the writes of a build. No replica or archive reads this WAL.
+    # sparing a second, WAL copy of every row a build writes. No replica or
+    # archive reads this WAL.
     "wal_level": "minimal",
     "max_wal_senders": "0",
     "wal_compression": "on",
