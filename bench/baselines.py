@@ -28,7 +28,8 @@ from typing import Any
 from c360 import bulk, catalog, cypher
 from c360.catalog import LabelPlan
 from c360.config import Settings
-from c360.rows import pg_connection, select_sql
+from c360.pg import pg_connection
+from c360.rows import select_sql
 from c360.stack import neo4j as stack_neo4j
 from neo4j import GraphDatabase, Query
 

@@ -23,3 +23,10 @@ def test_without_json_stdout_stays_empty_on_failure():
     assert result.exit_code == ExitCode.USAGE
     assert result.stdout == ""
     assert "--mode must be one of" in result.stderr
+
+
+def test_a_message_with_brackets_is_printed_as_written():
+    # rich markup would swallow "[a-z]" as a style tag
+    result = CliRunner().invoke(app, ["--mode", "[a-z]^*$"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "'[a-z]^*$'" in result.stderr

@@ -19,7 +19,7 @@ from psycopg2.extensions import cursor as pg_cursor
 
 from c360 import parallel
 from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
-from c360.rows import pg_connection
+from c360.snapshot import GraphSnapshot
 
 # Joins the values of a composite key into one import id; a control character
 # no key value is expected to hold.
@@ -88,30 +88,27 @@ def _write_csv(cur: pg_cursor, table: TablePlan, directory: Path) -> CsvFile:
 
 
 def _copy_worker(
-    dsn: str,
+    snapshot: GraphSnapshot,
     tables: Iterator[TablePlan],
     directory: Path,
     on_table: Callable[[TablePlan, int, float], None] | None,
 ) -> list[CsvFile]:
     files = []
-    with pg_connection(dsn) as conn, conn.cursor() as cur:
+    with snapshot.connection() as conn, conn.cursor() as cur:
         cur.execute("SET TimeZone = 'UTC'")
         cur.execute("SET client_encoding = 'UTF8'")
         # shortest exact text for doubles, whatever the server's default
         cur.execute("SET extra_float_digits = 1")
-        # each table in its own transaction: a table dbt replaced meanwhile fails
-        # the run at the OID check of c360.state
         for table in tables:
             started = time.monotonic()
             files.append(_write_csv(cur, table, directory))
-            conn.rollback()
             if on_table is not None:
                 on_table(table, files[-1].rows, time.monotonic() - started)
     return files
 
 
 def write_csvs(
-    dsn: str,
+    snapshot: GraphSnapshot,
     tables: Sequence[TablePlan],
     directory: Path,
     on_table: Callable[[TablePlan, int, float], None] | None = None,
@@ -126,7 +123,7 @@ def write_csvs(
     """
     directory.mkdir(parents=True, exist_ok=True)
     files = parallel.share(
-        tables, workers, lambda mine: _copy_worker(dsn, mine, directory, on_table)
+        tables, workers, lambda mine: _copy_worker(snapshot, mine, directory, on_table)
     )
     written = {f.plan: f for f in files}
     return [written[table] for table in tables]

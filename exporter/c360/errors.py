@@ -45,6 +45,16 @@ class ExportFailedError(C360Error):
     exit_code = ExitCode.FAILED
 
 
+class UnpublishedGraphError(ExportFailedError):
+    """Graph tables dbt replaced without passing their tests: nothing may be exported."""
+
+
+class MassDeleteError(C360Error):
+    """An export would delete more of a label or type than allowed, and stopped before it."""
+
+    exit_code = ExitCode.FAILED
+
+
 class SyncStateError(C360Error):
     """A sync has no usable record of what the target holds: a full export must come first."""
 

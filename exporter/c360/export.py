@@ -1,25 +1,30 @@
-"""One export run: plan -> lock -> audit -> write -> reconcile -> record.
+"""One export run: snapshot -> plan -> lock -> audit -> guard -> write -> reconcile -> record.
 
 The writers (`bulk`, `merge`, `script`, `sync`) know nothing of audit or locking;
 this module drives them table by table, records each step on the audit
-connection and fails the run on any error or count mismatch. A bulk or merge
-run that passed reconciliation records what the target now holds (`c360.state`),
-which the next `sync` diffs against.
+connection and fails the run on any error or count mismatch. Every run reads
+one locked snapshot of graph tables that passed their dbt tests
+(`c360.snapshot`), and stops before deleting more of a label or type than
+allowed (`check_deletes`). A bulk or merge run that passed reconciliation
+records what the target now holds (`c360.state`), which the next `sync` diffs
+against.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
+import psycopg2
 from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError
 
-from c360 import bulk, catalog, merge, script, state, sync
+from c360 import bulk, merge, script, state, sync
 from c360.audit import Audit, redact
 from c360.catalog import GraphPlan, LabelPlan, TablePlan, TypePlan
 from c360.config import Settings
@@ -27,17 +32,22 @@ from c360.errors import (
     C360Error,
     ConfigError,
     ExportFailedError,
+    MassDeleteError,
     ServerUnavailableError,
     SyncStateError,
 )
 from c360.lock import export_lock
-from c360.reconcile import Count, neo4j_count, reconcile
-from c360.rows import batches, pg_connection
+from c360.pg import pg_connection
+from c360.reconcile import Count, neo4j_count, neo4j_holdings, reconcile
+from c360.rows import batches
+from c360.snapshot import PublishedGraph, published_graph
+from c360.target import Target, neo4j_target, script_target
 
 Mode = Literal["auto", "bulk", "merge", "cypher", "sync"]
 MODES: tuple[Mode, ...] = ("auto", "bulk", "merge", "cypher", "sync")
 DEFAULT_BATCH_SIZE = 10_000
 DEFAULT_WRITERS = 2
+DEFAULT_MAX_DELETE_SHARE = 0.5
 
 
 class Progress(Protocol):
@@ -61,16 +71,6 @@ class NoProgress:
         pass
 
 
-class LocalNeo4j(Protocol):
-    """What bulk mode needs from the local stack: stop, import, start."""
-
-    def stop(self) -> None: ...
-
-    def start(self) -> None: ...
-
-    def admin(self, args: list[str]) -> None: ...
-
-
 @dataclass(frozen=True)
 class ExportOptions:
     mode: Mode = "auto"
@@ -85,6 +85,9 @@ class ExportOptions:
     output: Path | None = None
     # how long the driver retries a transaction on transient errors
     retry_seconds: float = 30.0
+    # the share of a label or type Neo4j holds that a run may delete (check_deletes)
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
+    allow_mass_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class TableResult:
     status: str = "planned"
     error: str | None = None
     rows_deleted: int = 0
+    # source rows dbt's dangling_rows test found without a partner (edges only)
+    dangling: int | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -137,6 +142,7 @@ class ExportResult:
                     "rows": t.rows,
                     "rows_written": t.rows_written,
                     "rows_deleted": t.rows_deleted,
+                    "rows_dangling": t.dangling,
                     "seconds": round(t.seconds, 3),
                     "rows_per_second": round(t.rows_per_second, 1),
                     "status": t.status,
@@ -157,10 +163,6 @@ class ExportResult:
         }
 
 
-def neo4j_target(settings: Settings) -> str:
-    return redact(f"{settings.neo4j.uri}/{settings.neo4j.database}")
-
-
 def open_driver(settings: Settings, retry_seconds: float = 30.0) -> Driver:
     return GraphDatabase.driver(
         settings.neo4j.uri,
@@ -169,20 +171,31 @@ def open_driver(settings: Settings, retry_seconds: float = 30.0) -> Driver:
     )
 
 
+def verified_driver(settings: Settings, retry_seconds: float = 30.0) -> Driver:
+    """A driver that has reached the server, or ServerUnavailableError saying why not."""
+    driver = open_driver(settings, retry_seconds)
+    uri = redact(settings.neo4j.uri)
+    try:
+        driver.verify_connectivity()
+    except AuthError as error:
+        driver.close()
+        raise ServerUnavailableError(
+            f"Neo4j at {uri} refused the credentials of user {settings.neo4j.user!r} "
+            f"({error.message}); check NEO4J_USER and NEO4J_PASSWORD"
+        ) from None
+    except Exception as error:
+        driver.close()
+        raise ServerUnavailableError(
+            f"cannot reach Neo4j at {uri}: {error}; "
+            "start it with `c360-export stack up` or check NEO4J_URI"
+        ) from None
+    return driver
+
+
 @contextmanager
 def connected_driver(settings: Settings, retry_seconds: float = 30.0) -> Iterator[Driver]:
-    driver = open_driver(settings, retry_seconds)
-    try:
-        try:
-            driver.verify_connectivity()
-        except Exception as error:
-            raise ServerUnavailableError(
-                f"cannot reach Neo4j at {redact(settings.neo4j.uri)}: {error}; "
-                "start it with `c360-export stack up` or check NEO4J_URI"
-            ) from error
+    with verified_driver(settings, retry_seconds) as driver:
         yield driver
-    finally:
-        driver.close()
 
 
 def _key(plan: TablePlan) -> str:
@@ -196,21 +209,33 @@ class _Run:
         self,
         settings: Settings,
         options: ExportOptions,
+        graph: PublishedGraph,
         plan: GraphPlan,
-        rows: dict[str, int],
+        target: Target,
         progress: Progress,
         audit: Audit,
     ) -> None:
         self.settings = settings
         self.options = options
+        self.graph = graph
         self.plan = plan
-        self.rows = rows
+        self.target = target
         self.progress = progress
         self.audit = audit
+        self.rows = {_key(t): graph.rows[_key(t)] for t in plan.tables}
         self.results: dict[str, TableResult] = {
-            _key(t): TableResult(t.kind, t.name, rows[_key(t)]) for t in plan.tables
+            _key(t): TableResult(t.kind, t.name, self.rows[_key(t)], dangling=graph.dangling(t))
+            for t in plan.tables
         }
         self.phases: dict[str, float] = {}
+
+    @property
+    def dsn(self) -> str:
+        return self.settings.postgres.dsn()
+
+    @property
+    def database(self) -> str:
+        return self.settings.neo4j.database
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -247,15 +272,19 @@ class _Run:
             raise
         finally:
             self.progress.finish()
-        seconds = time.monotonic() - started
         if not isinstance(done, sync.Written):
             done = sync.Written(rows_read=done, rows_written=done, rows_deleted=0)
+        self.table_done(plan, done, time.monotonic() - started)
+
+    def table_done(self, plan: TablePlan, done: sync.Written, seconds: float) -> None:
+        """One table written: its audit row and its result, the same for every mode."""
         self.audit.table_finished(
             plan.kind,
             plan.name,
             rows_read=done.rows_read,
             rows_written=done.rows_written,
             rows_deleted=done.rows_deleted,
+            rows_dangling=self.graph.dangling(plan),
             seconds=seconds,
         )
         self.record(
@@ -266,8 +295,8 @@ class _Run:
             status="completed",
         )
 
-    def check_counts(self, driver: Driver) -> list[Count]:
-        counts = reconcile(driver, self.settings.neo4j.database, self.plan.tables, self.rows)
+    def check_counts(self, driver: Driver, hint: str = "") -> list[Count]:
+        counts = reconcile(driver, self.database, self.plan.tables, self.rows)
         bad = [c for c in counts if not c.ok]
         for count in bad:
             table = next(
@@ -278,27 +307,54 @@ class _Run:
             self.record(table, status="failed", error=message)
         if bad:
             raise ExportFailedError(
-                "reconciliation failed: " + "; ".join(c.describe() for c in bad)
+                "reconciliation failed: " + "; ".join(c.describe() for c in bad) + hint
             )
         return counts
 
-
-def read_plan(settings: Settings, options: ExportOptions) -> tuple[GraphPlan, dict[str, int]]:
-    """The selected labels and types, with their tables' row counts."""
-    with pg_connection(settings.postgres.dsn()) as conn:
-        plan = catalog.read_plan(conn).select(options.labels, options.types)
-        rows = {_key(t): catalog.count_rows(conn, t.table) for t in plan.tables}
-    return plan, rows
+    def check_deletes(self, losses: Iterable[Loss]) -> None:
+        """Stop before deleting more of a label or type than the options allow."""
+        if not self.options.allow_mass_delete:
+            check_deletes(losses, self.options.max_delete_share)
 
 
-def resolve_mode(settings: Settings, options: ExportOptions, plan: GraphPlan) -> Mode:
+@dataclass(frozen=True)
+class Loss:
+    """What a run would delete of one label or type that Neo4j holds."""
+
+    what: str
+    held: int
+    deleting: int
+
+
+def check_deletes(losses: Iterable[Loss], max_share: float) -> None:
+    """MassDeleteError naming each label or type that would lose more than `max_share`."""
+    over = [
+        f"{loss.what}: {loss.deleting:,} of {loss.held:,} ({loss.deleting / loss.held:.0%})"
+        for loss in losses
+        if loss.held > 0 and loss.deleting > max_share * loss.held
+    ]
+    if over:
+        raise MassDeleteError(
+            f"stopped before deleting more than {max_share:.0%} of what Neo4j holds of "
+            + "; ".join(over)
+            + ". Nothing was deleted. If that is intended (a source emptied, a mapping "
+            "removed), run again with --allow-mass-delete"
+        )
+
+
+def _describe(plan: TablePlan) -> str:
+    return f"{'label' if plan.kind == 'node' else 'type'} {plan.name}"
+
+
+def resolve_mode(
+    settings: Settings, options: ExportOptions, plan: GraphPlan, driver: Driver, target: Target
+) -> Mode:
     """`auto`: bulk for an empty local graph, sync where the last full export to this
     target is on record, merge otherwise."""
     if options.mode != "auto":
         return options.mode
-    with connected_driver(settings) as driver:
-        empty = merge.count_all_nodes(driver, settings.neo4j.database) == 0
-    if not empty and not options.clear and _on_record(settings, plan):
+    empty = merge.count_all_nodes(driver, settings.neo4j.database) == 0
+    if not empty and not options.clear and _on_record(settings, plan, target):
         return "sync"
     local = settings.stack_mode == "local" and settings.neo4j.is_local
     # a full import would drop every label not selected
@@ -307,86 +363,101 @@ def resolve_mode(settings: Settings, options: ExportOptions, plan: GraphPlan) ->
     return "merge"
 
 
-def _on_record(settings: Settings, plan: GraphPlan) -> bool:
+def _on_record(settings: Settings, plan: GraphPlan, target: Target) -> bool:
     with pg_connection(settings.postgres.dsn()) as conn:
         try:
-            state.load(conn, neo4j_target(settings), plan.tables)
+            state.load(conn, target.key, plan.tables)
         except SyncStateError:
             return False
     return True
 
 
 def run_export(
-    settings: Settings,
-    options: ExportOptions,
-    *,
-    progress: Progress | None = None,
-    local_neo4j: LocalNeo4j | None = None,
+    settings: Settings, options: ExportOptions, *, progress: Progress | None = None
 ) -> ExportResult:
-    """Export the selected graph tables; raises a C360Error after recording a failure."""
+    """Export the selected graph tables; raises a C360Error after recording a failure.
+
+    Everything the run reads of the graph tables comes from one locked snapshot
+    of tables dbt published after their tests (`c360.snapshot`).
+    """
     if options.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
     if options.writers < 1:
         raise ConfigError("--writers must be at least 1")
+    if not 0 <= options.max_delete_share <= 1:
+        raise ConfigError("--max-delete-share must be between 0 and 1")
     progress = progress or NoProgress()
-    plan, rows = read_plan(settings, options)
-    mode = resolve_mode(settings, options, plan)
+    with published_graph(settings.postgres.dsn()) as graph:
+        plan = graph.plan.select(options.labels, options.types)
+        if options.mode == "cypher":
+            output = options.output or Path("graph.cypher")
+            return _run(settings, options, graph, plan, "cypher", script_target(output), progress)
+        try:
+            driver = verified_driver(settings, options.retry_seconds)
+        except ServerUnavailableError as error:
+            if not options.dry_run:
+                _record_unreachable(settings, options.mode, error)
+            raise
+        with driver:
+            target = neo4j_target(settings, driver)
+            mode = resolve_mode(settings, options, plan, driver, target)
+            return _run(settings, options, graph, plan, mode, target, progress, driver)
+
+
+def _record_unreachable(settings: Settings, mode: Mode, error: C360Error) -> None:
+    """A run that could not reach its target is still a failed run on record."""
+    display = redact(f"{settings.neo4j.uri}/{settings.neo4j.database}")
+    with pg_connection(settings.postgres.dsn(), autocommit=True) as conn:
+        Audit.start(conn, mode, Target(display, f"unreached:{display}")).finish(str(error))
+
+
+def _run(
+    settings: Settings,
+    options: ExportOptions,
+    graph: PublishedGraph,
+    plan: GraphPlan,
+    mode: Mode,
+    target: Target,
+    progress: Progress,
+    driver: Driver | None = None,
+) -> ExportResult:
     _check_selection(mode, plan)
     output = _output(settings, options, mode)
-    target = str(output) if mode == "cypher" else neo4j_target(settings)
-    tables = [TableResult(t.kind, t.name, rows[_key(t)]) for t in plan.tables]
     if options.dry_run:
-        return ExportResult(mode, target, True, tables, output=str(output) if output else None)
+        tables = [TableResult(t.kind, t.name, graph.rows[_key(t)]) for t in plan.tables]
+        return ExportResult(
+            mode, target.display, True, tables, output=str(output) if output else None
+        )
     started = time.monotonic()
     dsn = settings.postgres.dsn()
-    with export_lock(dsn, target), pg_connection(dsn, autocommit=True) as audit_conn:
+    with (
+        export_lock(dsn, target.key, target.display),
+        pg_connection(dsn, autocommit=True) as audit_conn,
+    ):
         audit = Audit.start(audit_conn, mode, target)
-        run = _Run(settings, options, plan, rows, progress, audit)
+        run = _Run(settings, options, graph, plan, target, progress, audit)
         counts: list[Count] = []
         try:
+            graph.check_published(plan)
             if mode == "cypher":
                 assert output is not None
                 _write_script(run, output)
             elif mode == "sync":
-                counts = _sync(run)
+                assert driver is not None
+                counts = _sync(run, driver)
             else:
-                with pg_connection(dsn) as conn:
-                    # before any writer reads: equal OIDs afterwards = the rows written
-                    oids = state.graph_oids(conn, plan.tables)
-                pending = state.PendingState(dsn, target, plan.tables).start()
-                try:
-                    counts = _merge(run) if mode == "merge" else _bulk(run, output, local_neo4j)
-                except BaseException:
-                    pending.cancel()
-                    raise
-                with run.phase("state_wait"):
-                    rows = pending.wait()
-                with run.phase("state_record"), pg_connection(dsn) as conn:
-                    state.record_full(
-                        conn,
-                        target,
-                        plan.tables,
-                        rows,
-                        oids,
-                        audit.run_id,
-                        replaced_database=mode == "bulk",
-                        cleared_labels=[p.name for p in plan.labels] if options.clear else (),
-                    )
+                assert driver is not None
+                counts = _full(run, mode, driver, output)
         except Exception as error:
-            message = (
-                str(error) if isinstance(error, C360Error) else f"{type(error).__name__}: {error}"
-            )
-            audit.finish(message)
-            if isinstance(error, C360Error):
-                raise
-            raise ExportFailedError(f"export failed ({mode}): {redact(message)}") from error
+            raise _failed(audit, mode, error) from error
         except BaseException:
-            audit.finish("interrupted")
+            with suppress(psycopg2.Error):
+                audit.finish("interrupted")
             raise
         audit.finish()
     return ExportResult(
         mode,
-        target,
+        target.display,
         False,
         list(run.results.values()),
         run_id=audit.run_id,
@@ -396,6 +467,26 @@ def run_export(
         output=str(output) if output else None,
         phases=run.phases,
     )
+
+
+def _failed(audit: Audit, mode: Mode, error: Exception) -> C360Error:
+    """The error to raise for a failed run, once the run is recorded as failed.
+
+    With PostgreSQL gone, the run cannot be recorded: it stays `running` until
+    the next export to the target marks it `abandoned`.
+    """
+    message = str(error) if isinstance(error, C360Error) else f"{type(error).__name__}: {error}"
+    with suppress(psycopg2.Error):
+        audit.finish(message)
+    if isinstance(error, C360Error):
+        return error
+    if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return ServerUnavailableError(
+            f"lost the connection to PostgreSQL during the export ({mode}): "
+            f"{' '.join(str(error).split())}. Nothing is recorded as exported; once "
+            "PostgreSQL is back, export again (the next run marks this one abandoned)"
+        )
+    return ExportFailedError(f"export failed ({mode}): {redact(message)}")
 
 
 def _check_selection(mode: Mode, plan: GraphPlan) -> None:
@@ -415,104 +506,141 @@ def _output(settings: Settings, options: ExportOptions, mode: Mode) -> Path | No
     if mode == "cypher":
         return options.output or Path("graph.cypher")
     if mode == "bulk":
-        return options.output or StackNeo4j(settings).import_dir()
+        from c360.stack.neo4j import Neo4jPaths  # lazily: only bulk mode needs the stack
+
+        return options.output or Neo4jPaths.of(settings).import_dir
     return None
 
 
-def _merge(run: _Run) -> list[Count]:
-    settings, options = run.settings, run.options
-    database = settings.neo4j.database
-    dsn = settings.postgres.dsn()
-    with connected_driver(settings, options.retry_seconds) as driver:
+def _full(run: _Run, mode: Mode, driver: Driver, output: Path | None) -> list[Count]:
+    """A bulk or merge run, and the record of what the target now holds.
+
+    The record is hashed from the same snapshot while the writer runs, and
+    becomes the target's record only once reconciliation passed.
+    """
+    with pg_connection(run.dsn) as conn:
+        target_id = state.ensure_target(conn, run.target.key)
+    pending = state.PendingState(run.graph.snapshot, target_id, run.plan.tables).start()
+    try:
+        counts = _merge(run, driver) if mode == "merge" else _bulk(run, driver, output)
+    except BaseException:
+        pending.cancel()
+        raise
+    with run.phase("state_wait"):
+        rows = pending.wait()
+    with run.phase("state_record"), pg_connection(run.dsn) as conn:
+        state.record_full(
+            conn,
+            run.target.key,
+            run.plan.tables,
+            rows,
+            run.audit.run_id,
+            replaced_database=mode == "bulk",
+        )
+    return counts
+
+
+def _merge(run: _Run, driver: Driver) -> list[Count]:
+    options, database = run.options, run.database
+    if options.clear:
+        run.check_deletes(
+            Loss(_describe(t), held, held - run.rows[_key(t)])
+            for t in run.plan.tables
+            if (held := neo4j_count(driver, database, t))
+        )
+    with run.phase("constraints"):
+        merge.ensure_constraints(driver, database, run.plan.labels)
+    if options.clear:
+        with pg_connection(run.dsn) as conn:
+            # a run killed while clearing must not leave a record of what it deleted
+            state.forget(conn, run.target.key, run.plan.tables)
+        with run.phase("clear"):
+            merge.clear(
+                driver,
+                database,
+                [p.name for p in run.plan.labels],
+                [p.name for p in run.plan.types],
+            )
+
+    def write_label(advance: Callable[[int], None], plan: LabelPlan) -> int:
+        # inside the table's audit: a server lost here fails this label
+        empty = neo4j_count(driver, database, plan) == 0
+        return merge.write(
+            driver,
+            database,
+            merge.node_statement(plan, empty=empty),
+            batches(run.graph.snapshot, plan, options.batch_size, params=True),
+            advance,
+            writers=options.writers,
+        )
+
+    def write_type(advance: Callable[[int], None], plan: TypePlan) -> int:
+        empty = neo4j_count(driver, database, plan) == 0
+        return merge.write(
+            driver,
+            database,
+            merge.relationship_statement(plan, empty=empty),
+            batches(run.graph.snapshot, plan, options.batch_size, params=True),
+            advance,
+            writers=options.writers if empty else 1,
+        )
+
+    for label in run.plan.labels:
+        run.write_table(label, lambda advance, p=label: write_label(advance, p))
+    for edge in run.plan.types:
+        run.write_table(edge, lambda advance, p=edge: write_type(advance, p))
+    with run.phase("reconcile"):
+        return run.check_counts(driver)
+
+
+# After a sync, Neo4j differs from the graph tables only if it also differs from
+# the record: it was changed by hand, or a full export to it was interrupted.
+_SYNC_HINT = (
+    ". Neo4j no longer holds what the record of the last export says (changed by "
+    "another writer, or a full export was interrupted): run `c360-export --mode merge` "
+    "to rewrite these labels and types and renew the record"
+)
+
+
+def _sync(run: _Run, driver: Driver) -> list[Count]:
+    """Diff against the target's record, write only the changes, reconcile, record."""
+    options, database, dsn = run.options, run.database, run.dsn
+    with pg_connection(dsn) as conn:
+        states = state.load(conn, run.target.key, run.plan.tables)
+    committed = False
+    try:
+        with run.phase("diff"):
+            diffs = sync.compute(run.graph.snapshot, states)
+        run.check_deletes(Loss(_describe(d.plan), d.state.rows, d.deleted) for d in diffs)
         with run.phase("constraints"):
             merge.ensure_constraints(driver, database, run.plan.labels)
-        if options.clear:
-            with run.phase("clear"):
-                merge.clear(
+        for diff in diffs:
+            run.write_table(
+                diff.plan,
+                lambda advance, d=diff: sync.write_table(
                     driver,
                     database,
-                    [p.name for p in run.plan.labels],
-                    [p.name for p in run.plan.types],
-                )
-
-        def write_label(advance: Callable[[int], None], plan: LabelPlan) -> int:
-            # inside the table's audit: a server lost here fails this label
-            empty = neo4j_count(driver, database, plan) == 0
-            statement = merge.node_statement(plan, empty=empty)
-            return merge.write(
-                driver,
-                database,
-                statement,
-                batches(dsn, plan, options.batch_size, params=True),
-                advance,
-                writers=options.writers,
+                    dsn,
+                    d,
+                    options.batch_size,
+                    advance,
+                    writers=options.writers,
+                ),
+                total=diff.changed,
             )
-
-        def write_type(advance: Callable[[int], None], plan: TypePlan) -> int:
-            empty = neo4j_count(driver, database, plan) == 0
-            return merge.write(
-                driver,
-                database,
-                merge.relationship_statement(plan, empty=empty),
-                batches(dsn, plan, options.batch_size, params=True),
-                advance,
-                writers=options.writers if empty else 1,
-            )
-
-        for label in run.plan.labels:
-            run.write_table(label, lambda advance, p=label: write_label(advance, p))
-        for edge in run.plan.types:
-            run.write_table(edge, lambda advance, p=edge: write_type(advance, p))
         with run.phase("reconcile"):
-            return run.check_counts(driver)
-
-
-def _sync(run: _Run) -> list[Count]:
-    """Diff against the target's record, write only the changes, reconcile, record."""
-    settings, options = run.settings, run.options
-    database = settings.neo4j.database
-    dsn = settings.postgres.dsn()
-    states: list[state.TableState] = []
-    committed = False
-    with pg_connection(dsn) as conn:
-        try:
-            states = state.load(conn, neo4j_target(settings), run.plan.tables)
-            with run.phase("diff"):
-                diffs = sync.compute(dsn, states)
-            for diff in diffs:
-                # Neo4j must match the graph tables as of the diff, not as of the plan
-                run.rows[_key(diff.plan)] = diff.expected_rows
-                run.record(diff.plan, rows=diff.expected_rows)
-            with connected_driver(settings, options.retry_seconds) as driver:
-                with run.phase("constraints"):
-                    merge.ensure_constraints(driver, database, run.plan.labels)
-                for diff in diffs:
-                    run.write_table(
-                        diff.plan,
-                        lambda advance, d=diff: sync.write_table(
-                            driver,
-                            database,
-                            dsn,
-                            d,
-                            options.batch_size,
-                            advance,
-                            writers=options.writers,
-                        ),
-                        total=diff.changed,
-                    )
-                with run.phase("reconcile"):
-                    counts = run.check_counts(driver)
-            with run.phase("state_record"):
-                sync.commit(conn, diffs, run.audit.run_id)
-            committed = True
-        finally:
-            if not committed:
+            counts = run.check_counts(driver, _SYNC_HINT)
+        with run.phase("state_record"), pg_connection(dsn) as conn:
+            sync.commit(conn, diffs, run.audit.run_id)
+        committed = True
+    finally:
+        if not committed:
+            with suppress(psycopg2.Error, C360Error):
                 sync.discard(dsn, states)
     return counts
 
 
 def _write_script(run: _Run, output: Path) -> None:
-    dsn = run.settings.postgres.dsn()
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as out:
         script.write_header(out, run.plan)
@@ -522,25 +650,31 @@ def _write_script(run: _Run, output: Path) -> None:
             run.write_table(
                 table,
                 lambda advance, p=table: script.write_table(
-                    out, p, batches(dsn, p, run.options.batch_size), advance
+                    out, p, batches(run.graph.snapshot, p, run.options.batch_size), advance
                 ),
             )
 
 
-def _bulk(run: _Run, directory: Path | None, local_neo4j: LocalNeo4j | None) -> list[Count]:
+def _bulk(run: _Run, driver: Driver, directory: Path | None) -> list[Count]:
+    """CSV files by COPY, then a new database imported beside the running one and
+    swapped in only if the import succeeds (`c360.stack.neo4j.replace_database`)."""
     settings = run.settings
     if settings.stack_mode != "local" or not settings.neo4j.is_local:
         raise ConfigError(
             "bulk mode imports into the local stack's Neo4j only; use --mode merge "
             "for a remote server"
         )
+    from c360.stack import neo4j as stack_neo4j  # lazily: only bulk mode needs the stack
+
     assert directory is not None
-    server = local_neo4j or StackNeo4j(settings)
+    run.check_deletes(
+        Loss(what, held, held - run.rows.get(key, 0))
+        for key, (what, held) in neo4j_holdings(driver, run.database).items()
+    )
     for table in run.plan.tables:
         run.audit.table_started(table.kind, table.name)
     read: dict[str, int] = {}
     copy_seconds: dict[str, float] = {}
-
     reporting = threading.Lock()
 
     def copied(table: TablePlan, count: int, seconds: float) -> None:
@@ -554,57 +688,25 @@ def _bulk(run: _Run, directory: Path | None, local_neo4j: LocalNeo4j | None) -> 
 
     largest_first = sorted(run.plan.tables, key=lambda t: run.rows[_key(t)], reverse=True)
     with run.phase("copy"):
-        files = bulk.write_csvs(settings.postgres.dsn(), largest_first, directory, copied)
-    report = directory / "import.report"
+        files = bulk.write_csvs(run.graph.snapshot, largest_first, directory, copied)
     import_started = time.monotonic()
-    with run.phase("neo4j_stop"):
-        server.stop()
-    try:
-        with run.phase("import"):
-            server.admin(bulk.import_args(files, settings.neo4j.database, report))
-    finally:
-        with run.phase("neo4j_start"):
-            server.start()
-    with connected_driver(settings, run.options.retry_seconds) as driver:
+    with run.phase("import"):
+        stack_neo4j.replace_database(
+            settings,
+            bulk.import_args(files, run.database, directory / "import.report"),
+            directory / "import.report",
+        )
+    # a new driver: the old one's bookmarks name transactions the new store never had
+    with connected_driver(settings, run.options.retry_seconds) as fresh:
         with run.phase("constraints"):
-            merge.ensure_constraints(driver, settings.neo4j.database, run.plan.labels)
+            merge.ensure_constraints(fresh, run.database, run.plan.labels)
         import_seconds = time.monotonic() - import_started
         with run.phase("reconcile"):
-            counts = run.check_counts(driver)
+            counts = run.check_counts(fresh)
     total = max(1, sum(read.values()))
     for table in run.plan.tables:
         count = read[_key(table)]
         # one import for all files: each table's share of it is its share of the rows
         seconds = copy_seconds[_key(table)] + import_seconds * count / total
-        run.audit.table_finished(
-            table.kind, table.name, rows_read=count, rows_written=count, seconds=seconds
-        )
-        run.record(table, rows_written=count, seconds=seconds, status="completed")
+        run.table_done(table, sync.Written(count, count, 0), seconds)
     return counts
-
-
-@dataclass(frozen=True)
-class StackNeo4j:
-    """The local stack's Neo4j server, through `c360.stack.neo4j`."""
-
-    settings: Settings
-
-    def stop(self) -> None:
-        from c360.stack import neo4j  # lazily: only bulk mode needs the stack
-
-        neo4j.stop(self.settings)
-
-    def start(self) -> None:
-        from c360.stack import neo4j
-
-        neo4j.start(self.settings)
-
-    def admin(self, args: list[str]) -> None:
-        from c360.stack import neo4j
-
-        neo4j.admin(self.settings, args)
-
-    def import_dir(self) -> Path:
-        from c360.stack.neo4j import Neo4jPaths
-
-        return Neo4jPaths.of(self.settings).import_dir

@@ -47,3 +47,27 @@ def reconcile(
         Count(t.kind, t.name, expected[f"{t.kind}:{t.name}"], neo4j_count(driver, database, t))
         for t in tables
     ]
+
+
+def neo4j_holdings(driver: Driver, database: str) -> dict[str, tuple[str, int]]:
+    """Every label and relationship type in the database: `kind:name` -> (what, count)."""
+    found: dict[str, tuple[str, int]] = {}
+    for kind, listing, what, count in (
+        ("node", "CALL db.labels() YIELD label RETURN label AS name", "label", cypher.count_nodes),
+        (
+            "edge",
+            "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType AS name",
+            "type",
+            cypher.count_relationships,
+        ),
+    ):
+        records, _, _ = driver.execute_query(
+            listing, database_=database, routing_=RoutingControl.READ
+        )
+        for record in records:
+            name = record["name"]
+            counted, _, _ = driver.execute_query(
+                count(name), database_=database, routing_=RoutingControl.READ
+            )
+            found[f"{kind}:{name}"] = (f"{what} {name}", int(counted[0]["count"]))
+    return found

@@ -2,35 +2,28 @@
 
 A server-side (named) cursor hands out `batch_size` rows per round trip; a
 background thread fetches the next batch while the caller writes the current
-one, so PostgreSQL and Neo4j work at the same time.
+one, so PostgreSQL and Neo4j work at the same time. Graph tables are read in
+the export's snapshot (`c360.snapshot`); anything else on a plain connection.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, suppress
 
-import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection_type
 
 from c360.catalog import GRAPH_SCHEMA, TablePlan
+from c360.snapshot import GraphSnapshot
+
+Connect = Callable[[], AbstractContextManager[pg_connection_type]]
 
 Batch = list[tuple[object, ...]]
 
 _DONE = object()
-
-
-@contextmanager
-def pg_connection(dsn: str, *, autocommit: bool = False) -> Iterator[pg_connection_type]:
-    conn = psycopg2.connect(dsn, application_name="c360-export")
-    conn.autocommit = autocommit
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def select_sql(plan: TablePlan, *, params: bool = False) -> sql.Composed:
@@ -46,7 +39,7 @@ def select_sql(plan: TablePlan, *, params: bool = False) -> sql.Composed:
 
 
 def _fetch(
-    dsn: str,
+    connect: Connect,
     query: sql.Composable,
     cursor_name: str,
     batch_size: int,
@@ -54,7 +47,7 @@ def _fetch(
     stop: threading.Event,
 ) -> None:
     try:
-        with pg_connection(dsn) as conn:
+        with connect() as conn:
             with conn.cursor() as cur:
                 # UTC datetimes; the same instant whatever the server's zone
                 cur.execute("set TimeZone = 'UTC'")
@@ -69,25 +62,27 @@ def _fetch(
         out.put(error)
 
 
-def batches(dsn: str, plan: TablePlan, batch_size: int, *, params: bool = False) -> Iterator[Batch]:
-    """Rows of `plan`'s table as tuples in plan column order, `batch_size` at a time.
-
-    `params` as in `select_sql`.
+def batches(
+    snapshot: GraphSnapshot, plan: TablePlan, batch_size: int, *, params: bool = False
+) -> Iterator[Batch]:
+    """Rows of `plan`'s table as of `snapshot`, as tuples in plan column order,
+    `batch_size` at a time. `params` as in `select_sql`.
     """
     query = select_sql(plan, params=params)
-    return query_batches(dsn, query, f"c360_{plan.kind}_{plan.name}", batch_size)
+    return query_batches(snapshot.connection, query, f"c360_{plan.kind}_{plan.name}", batch_size)
 
 
 def query_batches(
-    dsn: str, query: sql.Composable, cursor_name: str, batch_size: int
+    connect: Connect, query: sql.Composable, cursor_name: str, batch_size: int
 ) -> Iterator[Batch]:
-    """Rows of any `query`, `batch_size` at a time, through the named cursor `cursor_name`."""
+    """Rows of any `query` on a connection from `connect`, `batch_size` at a time,
+    through the named cursor `cursor_name`."""
     # two batches in flight at most: one being written, one prefetched
     out: queue.Queue[object] = queue.Queue(maxsize=2)
     stop = threading.Event()
     worker = threading.Thread(
         target=_fetch,
-        args=(dsn, query, cursor_name, batch_size, out, stop),
+        args=(connect, query, cursor_name, batch_size, out, stop),
         name=f"pg-{cursor_name}",
         daemon=True,
     )

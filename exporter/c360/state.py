@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -35,8 +35,9 @@ from psycopg2.extensions import connection as pg_connection_type
 from psycopg2.extensions import cursor as pg_cursor
 
 from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
-from c360.errors import ConfigError, ExportFailedError, SyncStateError
-from c360.rows import pg_connection
+from c360.errors import ConfigError, SyncStateError
+from c360.pg import pg_connection
+from c360.snapshot import GraphSnapshot
 
 SCHEMA = "c360_state"
 HASH_COLUMN = "c360_hash"
@@ -145,32 +146,15 @@ def target_id(conn: pg_connection_type, target: str, *, create: bool) -> int | N
     return None if row is None else int(row[0])
 
 
-def graph_oids(conn: pg_connection_type, plans: Sequence[TablePlan]) -> dict[str, int | None]:
-    """Each graph table's OID.
-
-    dbt replaces a table rather than editing it, so an OID that is still the same
-    later means the rows did not change in between.
-    """
-    with conn.cursor() as cur:
-        found = {plan.table: _oid(cur, plan) for plan in plans}
-    conn.rollback()
-    return found
-
-
 def _is_empty(conn: pg_connection_type, state_table: str) -> bool:
     with conn.cursor() as cur:
         cur.execute(sql.SQL("select not exists (select from {})").format(_ident(state_table)))
         return bool(cur.fetchone()[0])
 
 
-def _oid(cur: pg_cursor, plan: TablePlan) -> int | None:
-    cur.execute("select to_regclass(%s)::oid", (graph_table(plan).as_string(cur),))
-    oid = cur.fetchone()[0]
-    return None if oid is None else int(oid)
-
-
 def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> list[TableState]:
-    """The record of every table in `plans` on `target`; SyncStateError naming what lacks one."""
+    """The record of every table in `plans` on `target` (a `Target.key`); SyncStateError
+    naming what lacks one."""
     ensure_schema(conn)
     tid = target_id(conn, target, create=False)
     recorded: dict[tuple[str, str], tuple[str, str, int]] = {}
@@ -212,7 +196,7 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
                 f"the record of {', '.join(lost)} was emptied by a PostgreSQL restart after a crash"
             )
         raise SyncStateError(
-            f"cannot sync {target}: {'; '.join(problems)}. Run a full export first "
+            f"cannot sync: {'; '.join(problems)}. Run a full export first "
             "(`c360-export --mode bulk` on the local stack, or `c360-export --mode merge "
             "--clear`), then sync"
         )
@@ -222,15 +206,16 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
 class PendingState:
     """A full export's record, hashed on its own connection while the writer runs.
 
+    It reads the export's own snapshot, so it hashes exactly the rows written.
     Building it costs one scan and one index per table; overlapped with the
     writes, which mostly wait on Neo4j or neo4j-admin, it adds little to the
     run. The tables (`p<target>_<table>`) become the record only in
-    `record_full`, after reconciliation passed.
+    `record_full`, after reconciliation passed; a run that fails drops them.
     """
 
-    def __init__(self, dsn: str, target: str, plans: Sequence[TablePlan]) -> None:
-        self._dsn = dsn
-        self._target = target
+    def __init__(self, snapshot: GraphSnapshot, target_id: int, plans: Sequence[TablePlan]) -> None:
+        self._snapshot = snapshot
+        self._target_id = target_id
         self._plans = tuple(plans)
         self._conn: pg_connection_type | None = None
         self._error: BaseException | None = None
@@ -245,16 +230,12 @@ class PendingState:
 
     def _build(self) -> None:
         try:
-            with pg_connection(self._dsn) as conn:
+            with self._snapshot.connection() as conn:
                 self._conn = conn
-                ensure_schema(conn)
-                tid = target_id(conn, self._target, create=True)
-                assert tid is not None
-                conn.commit()
                 with conn.cursor() as cur:
                     for plan in self._plans:
-                        self.rows[(plan.kind, plan.name)] = _build_table(cur, tid, plan)
-                        conn.commit()
+                        self.rows[(plan.kind, plan.name)] = _build_table(cur, self._target_id, plan)
+                conn.commit()
         except BaseException as error:  # handed to wait(), which re-raises it
             self._error = error
 
@@ -266,11 +247,49 @@ class PendingState:
         return self.rows
 
     def cancel(self) -> None:
-        """Stop a build still running (the export failed); its tables are rebuilt next time."""
+        """Stop a build still running (the export failed) and drop what it built."""
         if self._thread.is_alive() and self._conn is not None:
             with suppress(Exception):
                 self._conn.cancel()
         self._thread.join()
+        # best effort: PostgreSQL may be what failed
+        with suppress(Exception), pg_connection(self._snapshot.dsn) as conn:
+            with conn.cursor() as cur:
+                for plan in self._plans:
+                    pending = _ident(table_name("p", self._target_id, plan))
+                    cur.execute(sql.SQL("drop table if exists {}").format(pending))
+            conn.commit()
+
+
+def ensure_target(conn: pg_connection_type, target: str) -> int:
+    """The id of `target` (a `Target.key`) in the record, created if new; committed."""
+    ensure_schema(conn)
+    tid = target_id(conn, target, create=True)
+    assert tid is not None
+    conn.commit()
+    return tid
+
+
+def forget(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> None:
+    """Drop the record of `plans` (and of the types touching their labels) on `target`.
+
+    Before `merge --clear` deletes them from Neo4j: a run killed midway must
+    not leave a record that claims what Neo4j no longer holds, or the next
+    export would pick sync and never write those rows back.
+    """
+    tid = ensure_target(conn, target)
+    labels = [p.name for p in plans if p.kind == "node"]
+    with conn.cursor() as cur:
+        cur.execute("select 1 from c360_state.targets where target_id = %s for update", (tid,))
+        cur.execute(
+            "select kind, name from c360_state.tables where target_id = %s"
+            " and ((kind, name) in (select * from unnest(%s::text[], %s::text[]))"
+            " or from_label = any(%s) or to_label = any(%s))",
+            (tid, [p.kind for p in plans], [p.name for p in plans], labels, labels),
+        )
+        for kind, name in cur.fetchall():
+            _forget(cur, tid, (kind, name))
+    conn.commit()
 
 
 def record_full(
@@ -278,47 +297,21 @@ def record_full(
     target: str,
     plans: Sequence[TablePlan],
     pending: dict[tuple[str, str], int],
-    oids: dict[str, int | None],
     run_id: str,
     *,
     replaced_database: bool,
-    cleared_labels: Iterable[str] = (),
 ) -> None:
     """After a completed full export: the pending tables become the record, in one transaction.
 
-    `oids` are the graph tables' OIDs from before the writer and the pending build
-    read them; equal OIDs now mean both read the same rows. `replaced_database`
-    (bulk) forgets every other table; `cleared_labels` (merge --clear) forgets the
-    types whose relationships went with those labels' nodes and were not rewritten.
+    `replaced_database` (bulk) forgets every other table.
     """
-    ensure_schema(conn)
-    tid = target_id(conn, target, create=True)
-    assert tid is not None
-    conn.commit()
+    tid = ensure_target(conn, target)
     with conn.cursor() as cur:
         # one writer of a target's record at a time, even outside the export lock
         cur.execute("select 1 from c360_state.targets where target_id = %s for update", (tid,))
-        rebuilt = [p.table for p in plans if _oid(cur, p) != oids.get(p.table)]
-        if rebuilt:
-            _forget(cur, tid, None)
-            conn.commit()
-            raise ExportFailedError(
-                f"{', '.join(GRAPH_SCHEMA + '.' + t for t in rebuilt)} was rebuilt (dbt) while "
-                "this export ran, so Neo4j may hold rows of both versions: run the export again"
-            )
         written = {(p.kind, p.name) for p in plans}
         if replaced_database:
             _forget(cur, tid, None, keep=written)
-        cleared = set(cleared_labels)
-        if cleared:
-            cur.execute(
-                "select kind, name from c360_state.tables where target_id = %s and kind = 'edge'"
-                " and (from_label = any(%s) or to_label = any(%s))",
-                (tid, list(cleared), list(cleared)),
-            )
-            gone = [(k, n) for k, n in cur.fetchall() if (k, n) not in written]
-            for kind, name in gone:
-                _forget(cur, tid, (kind, name))
         for plan in plans:
             _promote(cur, tid, plan, pending[(plan.kind, plan.name)], run_id)
     conn.commit()

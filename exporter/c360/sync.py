@@ -3,8 +3,9 @@
 1. `compute`: every selected graph table is diffed against the target's record
    (`c360.state`) with a FULL JOIN on the keys, and the changed rows go to an
    unlogged table `c360_state.d<target>_<table>` (`c360_op` i/u/d, the keys,
-   the new hash, the new row). Two connections share one REPEATABLE READ
-   snapshot, so a relationship's end nodes are diffed as of the same moment.
+   the new hash, the new row). The diff workers read the export's snapshot
+   (`c360.snapshot`), so a relationship's end nodes are diffed as of the same
+   moment, and never a table dbt swapped in meanwhile.
 2. `write_table`: the diff's deletes by key (`DETACH DELETE` for nodes), then its
    inserts and updates through the merge writer's own MERGE statements, rows
    streamed from the diff table by a server-side cursor.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from neo4j import Driver
 from psycopg2 import sql
@@ -29,7 +31,9 @@ from psycopg2.extensions import cursor as pg_cursor
 
 from c360 import cypher, merge, parallel, state
 from c360.catalog import Column, LabelPlan, TablePlan
-from c360.rows import pg_connection, query_batches
+from c360.pg import pg_connection
+from c360.rows import query_batches
+from c360.snapshot import GraphSnapshot
 from c360.state import HASH_COLUMN, TableState
 
 OP_COLUMN = "c360_op"
@@ -56,11 +60,6 @@ class TableDiff:
     @property
     def changed(self) -> int:
         return self.inserted + self.updated + self.deleted
-
-    @property
-    def expected_rows(self) -> int:
-        """The graph table's rows at the diff's snapshot: what Neo4j must hold afterwards."""
-        return self.state.rows + self.inserted - self.deleted
 
     @property
     def table(self) -> sql.Composable:
@@ -115,33 +114,22 @@ def _diff_sql(entry: TableState, diff_table: str) -> sql.Composed:
     )
 
 
-def compute(dsn: str, states: Sequence[TableState]) -> list[TableDiff]:
-    """Every table's diff against the record, all from one snapshot; the diffs are committed.
+def compute(snapshot: GraphSnapshot, states: Sequence[TableState]) -> list[TableDiff]:
+    """Every table's diff against the record, all as of `snapshot`; the diffs are committed.
 
     Each diff is one single-threaded hash join, so `DIFF_WORKERS` connections run
-    them side by side, largest table first; they share the lead connection's
-    exported snapshot, which stays open until every worker has imported it.
+    them side by side, largest table first.
     """
     largest_first = sorted(states, key=lambda e: e.rows, reverse=True)
-    with pg_connection(dsn) as lead:
-        lead.set_session(isolation_level="REPEATABLE READ")
-        with lead.cursor() as cur:
-            cur.execute("select pg_export_snapshot()")
-            snapshot = str(cur.fetchone()[0])
-            diffs = parallel.share(
-                largest_first, DIFF_WORKERS, lambda mine: _diff_worker(dsn, snapshot, mine)
-            )
-        lead.rollback()
+    diffs = parallel.share(largest_first, DIFF_WORKERS, lambda mine: _diff_worker(snapshot, mine))
     done = {d.plan: d for d in diffs}
     return [done[entry.plan] for entry in states]
 
 
-def _diff_worker(dsn: str, snapshot: str, states: Iterator[TableState]) -> list[TableDiff]:
+def _diff_worker(snapshot: GraphSnapshot, states: Iterator[TableState]) -> list[TableDiff]:
     diffs = []
-    with pg_connection(dsn) as conn:
-        conn.set_session(isolation_level="REPEATABLE READ")
+    with snapshot.connection() as conn:
         with conn.cursor() as cur:
-            cur.execute("set transaction snapshot %s", (snapshot,))
             cur.execute("set local work_mem = %s", (DIFF_WORK_MEM,))
             diffs.extend(_diff_table(cur, entry) for entry in states)
         conn.commit()
@@ -218,7 +206,7 @@ def write_table(
             driver,
             database,
             delete_statement(diff.plan),
-            query_batches(dsn, _deleted_sql(diff), name, batch_size),
+            query_batches(partial(pg_connection, dsn), _deleted_sql(diff), name, batch_size),
             on_batch,
         )
     if diff.inserted or diff.updated:
@@ -226,7 +214,7 @@ def write_table(
             driver,
             database,
             upsert_statement(diff.plan),
-            query_batches(dsn, _upserted_sql(diff), name, batch_size),
+            query_batches(partial(pg_connection, dsn), _upserted_sql(diff), name, batch_size),
             on_batch,
             writers=writers if isinstance(diff.plan, LabelPlan) else 1,
         )

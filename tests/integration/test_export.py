@@ -10,8 +10,9 @@ import pytest
 from c360 import merge, script
 from c360.config import Settings
 from c360.errors import ExportBusyError, ExportFailedError, ServerUnavailableError
-from c360.export import ExportOptions, NoProgress, neo4j_target, run_export
+from c360.export import ExportOptions, NoProgress, connected_driver, run_export
 from c360.lock import export_lock
+from c360.target import neo4j_target
 from graph_helpers import (
     cli,
     dbt,
@@ -193,8 +194,9 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
     tables = dict(pg_rows(graph_tables, "select name, table_name from graph.graph_catalog"))
 
     def change_sources(full_name: str | None, genre: str | None) -> None:
-        """Set both source values, then rebuild the two graph tables with their
-        upstream staging models, whatever those are materialized as."""
+        """Set both source values, then rebuild and test the two graph tables with
+        their upstream staging models, whatever those are materialized as (an
+        export takes only tables that passed their tests)."""
         pg_execute(
             graph_tables,
             f"update accounts set full_name = {_quote(full_name)} "
@@ -209,7 +211,7 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
         dbt(
             graph_tables,
             dbt_project,
-            "run",
+            "build",
             "--select",
             "+" + tables["Account"],
             "+" + tables["Media"],
@@ -302,7 +304,9 @@ def test_reconciliation_mismatch_fails_and_names_the_label(graph_tables, driver,
 
 
 def test_second_export_on_the_same_target_fails_at_once(graph_tables, bulk_graph):
-    with export_lock(graph_tables.postgres.dsn(), neo4j_target(graph_tables)):
+    with connected_driver(graph_tables) as driver:
+        key = neo4j_target(graph_tables, driver).key
+    with export_lock(graph_tables.postgres.dsn(), key):
         with pytest.raises(ExportBusyError, match="another c360-export"):
             export(graph_tables, mode="merge")
         result = cli(graph_tables, "--mode", "merge")

@@ -27,7 +27,7 @@ from c360.catalog import GraphPlan
 from c360.config import Settings
 from c360.errors import SyncStateError
 from c360.export import ExportResult
-from c360.rows import pg_connection
+from c360.pg import pg_connection
 from graph_helpers import cli, dbt, export, pg_rows, snapshot
 from neo4j import Driver
 
@@ -392,13 +392,22 @@ def by_name(result: ExportResult) -> dict[str, tuple[int, int]]:
 # ------------------------------------------------------------------ tests
 
 
-def test_sync_without_recorded_state_fails_clearly(synced, monkeypatch):
-    # the same server under another name is another target, with nothing recorded
-    monkeypatch.setenv("NEO4J_URI", f"bolt://localhost:{synced.bolt_port}")
-    result = cli(synced, "--mode", "sync")
-    assert result.exit_code == 2, result.output
-    assert "full export" in result.output
-    assert "--mode bulk" in result.output
+def test_sync_without_recorded_state_fails_clearly(synced):
+    # the record moved away: as for a target no full export was ever recorded to
+    moved = "update c360_state.targets set target = target || %s"
+    execute(synced, synced.postgres.staging_database, moved, (":moved",))
+    try:
+        result = cli(synced, "--mode", "sync")
+        assert result.exit_code == 2, result.output
+        assert "full export" in result.output
+        assert "--mode bulk" in result.output
+    finally:
+        execute(
+            synced,
+            synced.postgres.staging_database,
+            "update c360_state.targets set target = left(target, -length(%s))",
+            (":moved",),
+        )
 
 
 def test_sync_after_sync_without_changes_writes_nothing(synced, driver):
@@ -476,7 +485,7 @@ def test_a_record_emptied_by_a_crash_needs_a_full_export(synced):
         synced,
         synced.postgres.staging_database,
         "do $$ begin execute format('truncate c360_state.%I', (select state_table"
-        " from c360_state.tables where name = 'Tag')); end $$",
+        " from c360_state.tables where name = 'Tag' order by updated_at desc limit 1)); end $$",
     )
     try:
         with pytest.raises(SyncStateError, match="record of label Tag was emptied"):

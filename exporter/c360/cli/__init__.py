@@ -6,6 +6,8 @@ With no subcommand it exports the graph tables to Neo4j; `stack`, `sources`,
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from c360.cli import export, models, query, samples, sources, stack
@@ -23,3 +25,14 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(samples.app, name="samples")
 app.add_typer(models.app, name="models")
 app.command(name="query")(query.query)
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main() -> None:
+    """The `c360-export` command: SIGTERM ends a run as Ctrl-C does, cleaning up after
+    itself (child processes ended, the run recorded as interrupted)."""
+    signal.signal(signal.SIGTERM, _interrupted)
+    app()

@@ -26,6 +26,7 @@ from c360.console import stderr, stdout
 from c360.errors import ConfigError
 from c360.export import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_DELETE_SHARE,
     DEFAULT_WRITERS,
     MODES,
     ExportOptions,
@@ -71,6 +72,7 @@ def _summary(result: ExportResult) -> Table:
         f"{written / result.seconds if result.seconds else 0:,.0f} rows/s overall"
     )
     deletes = result.mode == "sync" and not result.dry_run
+    dangling = any(t.dangling for t in result.tables)
     table = Table(title=title, caption=caption)
     table.add_column("kind")
     table.add_column("name")
@@ -79,6 +81,8 @@ def _summary(result: ExportResult) -> Table:
         table.add_column("written", justify="right")
         if deletes:
             table.add_column("deleted", justify="right")
+        if dangling:
+            table.add_column("dangling", justify="right")
         table.add_column("in Neo4j", justify="right")
         table.add_column("seconds", justify="right")
         table.add_column("rows/s", justify="right")
@@ -91,6 +95,7 @@ def _summary(result: ExportResult) -> Table:
             cells += [
                 f"{t.rows_written:,}",
                 *([f"{t.rows_deleted:,}"] if deletes else []),
+                *([f"{t.dangling:,}" if t.dangling else ""] if dangling else []),
                 "" if actual is None else f"{actual:,}",
                 f"{t.seconds:.2f}",
                 f"{t.rows_per_second:,.0f}",
@@ -144,6 +149,23 @@ def export(
             "bulk mode: the directory of CSV files (default .c360/import)."
         ),
     ] = None,
+    max_delete_share: Annotated[
+        float,
+        typer.Option(
+            help="Stop before a sync, merge --clear or bulk deletes more than this share "
+            "of a label or type Neo4j holds.",
+            min=0.0,
+            max=1.0,
+            envvar="C360_MAX_DELETE_SHARE",
+        ),
+    ] = DEFAULT_MAX_DELETE_SHARE,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="Delete whatever the graph tables no longer hold, however much.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
@@ -163,6 +185,8 @@ def export(
             batch_size=batch_size,
             writers=writers,
             output=output,
+            max_delete_share=max_delete_share,
+            allow_mass_delete=allow_mass_delete,
         )
         settings = Settings.from_env()
         with Progress(

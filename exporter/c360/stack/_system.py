@@ -7,11 +7,12 @@ import fcntl
 import os
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from c360.errors import ServerUnavailableError
@@ -95,22 +96,52 @@ def run(
     timeout: float | None = None,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command to completion, capturing its output; never raises on exit status."""
+    """Run a command to completion, capturing its output; never raises on exit status.
+
+    The command runs in a session of its own and, if this process is interrupted
+    (Ctrl-C, SIGTERM) or the timeout passes, its whole process group is ended:
+    tools such as neo4j-admin start a second JVM that would otherwise outlive us
+    and keep writing a store.
+    """
     command = [os.fspath(a) for a in args]
-    try:
-        return subprocess.run(
-            command,
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise ServerUnavailableError(
-            f"`{' '.join(command[:4])} ...` did not finish within {timeout:.0f}s"
-        ) from None
+    with subprocess.Popen(
+        command,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            end_process_group(process)
+            raise ServerUnavailableError(
+                f"`{' '.join(command[:4])} ...` did not finish within {timeout:.0f}s"
+            ) from None
+        except BaseException:
+            end_process_group(process)
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def end_process_group(process: subprocess.Popen[str], grace: float = 10.0) -> None:
+    """SIGTERM the process's group, then SIGKILL what is left after `grace` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        # the leader is gone; children that ignored SIGTERM still get SIGKILL
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return
 
 
 def raise_open_files_limit(wanted: int = 40_000) -> None:

@@ -12,6 +12,8 @@ while data, configuration and logs stay put):
     <home>/neo4j/5.26.x/pom.xml, lib/     the resolved jars (cached)
     <home>/neo4j/conf/neo4j.conf           rewritten on every start
     <home>/neo4j/data/ logs/ run/ import/
+    <home>/neo4j/staged/                   a bulk import's new store, until swapped in
+    <home>/neo4j/previous/                 the store it replaced, until the server is up
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +126,15 @@ class Neo4jPaths:
         return self.root / "import"
 
     @property
+    def staged(self) -> Path:
+        """Where a bulk import writes: a data directory of its own, with its own conf."""
+        return self.root / "staged"
+
+    @property
+    def previous(self) -> Path:
+        return self.root / "previous"
+
+    @property
     def pid_file(self) -> Path:
         return self.run / "neo4j.pid"
 
@@ -143,12 +155,14 @@ class Neo4jRuntime:
     paths: Neo4jPaths
     java_home: Path
 
-    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def env(
+        self, extra: Mapping[str, str] | None = None, conf_dir: Path | None = None
+    ) -> dict[str, str]:
         env = {
             **os.environ,
             "JAVA_HOME": str(self.java_home),
             "NEO4J_HOME": str(self.paths.neo4j_home),
-            "NEO4J_CONF": str(self.paths.conf_dir),
+            "NEO4J_CONF": str(conf_dir or self.paths.conf_dir),
         }
         # A stray JAVA_OPTS or NEO4J_* setting from the user's shell would silently
         # override the configuration written below.
@@ -237,7 +251,16 @@ def _pom() -> str:
 
 def write_config(settings: Settings, paths: Neo4jPaths) -> None:
     """neo4j.conf from the settings; rewritten each time so port changes apply."""
-    for directory in (paths.conf_dir, paths.data, paths.logs, paths.run, paths.import_dir):
+    # neo4j-admin reads plugins/ when an import fails; without it, the missing
+    # directory is all it reports and the import's own error is lost.
+    for directory in (
+        paths.conf_dir,
+        paths.data,
+        paths.logs,
+        paths.run,
+        paths.import_dir,
+        paths.neo4j_home / "plugins",
+    ):
         directory.mkdir(parents=True, exist_ok=True)
     bolt = settings.bolt_port
     http = settings.http_port
@@ -434,18 +457,20 @@ def admin(
     *,
     heap: str | None = None,
     timeout: float | None = None,
+    conf_dir: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `neo4j-admin <args>` (e.g. `database import full ...`) against the local server.
 
-    `heap` sets the tool's JVM heap (neo4j-admin's HEAP_SIZE). Raises
-    ExportFailedError with the tool's output when it exits non-zero.
+    `heap` sets the tool's JVM heap (neo4j-admin's HEAP_SIZE); `conf_dir` another
+    configuration than the server's. Raises ExportFailedError with the tool's
+    output when it exits non-zero.
     """
     runtime = prepare(settings)
     extra = {"HEAP_SIZE": heap} if heap else None
     try:
         result = run(
             runtime.launcher(ADMIN_LAUNCHER, *args),
-            env=runtime.env(extra),
+            env=runtime.env(extra, conf_dir),
             timeout=timeout,
             cwd=runtime.paths.import_dir,
         )
@@ -454,7 +479,91 @@ def admin(
         raise ExportFailedError(f"neo4j-admin {' '.join(args[:3])}: {error}") from None
     if result.returncode != 0:
         raise ExportFailedError(
-            f"neo4j-admin {' '.join(args[:3])} exited with {result.returncode}:\n"
-            f"{output_of(result, lines=40)}"
+            f"neo4j-admin {' '.join(args[:3])} exited with {result.returncode}: "
+            f"{_root_cause((result.stdout or '') + (result.stderr or ''))}"
         )
     return result
+
+
+def replace_database(settings: Settings, import_args: Sequence[str], report: Path) -> None:
+    """`neo4j-admin database import full` beside the running server, swapped in on success.
+
+    `--overwrite-destination` deletes a store before it validates the input, so an
+    import into the live directory that fails leaves no graph at all. The import
+    writes `staged/` (its own data directory and configuration) while the server
+    keeps serving the old graph; only then is the server stopped, the old store
+    moved to `previous/`, the new one moved in and the server started. The old
+    store goes once the server answers on the new one, and comes back if it cannot.
+    A failed import raises ExportFailedError with the tool's output and the start
+    of its report (`report`), and leaves the running graph untouched.
+    """
+    paths = Neo4jPaths.of(settings)
+    shutil.rmtree(paths.staged, ignore_errors=True)
+    conf_dir = paths.staged / "conf"
+    conf_dir.mkdir(parents=True)
+    live_conf = (paths.conf_dir / "neo4j.conf").read_text()
+    (conf_dir / "neo4j.conf").write_text(
+        live_conf.replace(
+            f"server.directories.data={paths.data}", f"server.directories.data={paths.staged}/data"
+        )
+    )
+    report.unlink(missing_ok=True)
+    # --verbose: without it a failed import says only "Error importing csv file"
+    verbose = [*import_args[:4], "--verbose", *import_args[4:]]
+    try:
+        admin(settings, verbose, conf_dir=conf_dir)
+    except ExportFailedError as error:
+        raise ExportFailedError(
+            f"{error}\nThe running graph was not touched. {_report_excerpt(report)}".rstrip()
+        ) from None
+    stores = _store_directories(settings.neo4j.database)
+    stop(settings)
+    shutil.rmtree(paths.previous, ignore_errors=True)
+    for store in stores:
+        live, old = paths.data / store, paths.previous / store
+        old.parent.mkdir(parents=True, exist_ok=True)
+        if live.exists():
+            live.rename(old)
+        live.parent.mkdir(parents=True, exist_ok=True)
+        (paths.staged / "data" / store).rename(live)
+    try:
+        start(settings)
+    except ServerUnavailableError as error:
+        with suppress(ServerUnavailableError):
+            stop(settings)
+        for store in stores:
+            live, old = paths.data / store, paths.previous / store
+            shutil.rmtree(live, ignore_errors=True)
+            if old.exists():
+                old.rename(live)
+        start(settings)
+        raise ExportFailedError(
+            f"Neo4j did not start on the imported store, so the previous graph was put "
+            f"back: {error}"
+        ) from None
+    shutil.rmtree(paths.previous, ignore_errors=True)
+    shutil.rmtree(paths.staged, ignore_errors=True)
+
+
+def _store_directories(database: str) -> tuple[Path, ...]:
+    """A database's store and its transaction logs, relative to the data directory."""
+    return (Path("databases") / database, Path("transactions") / database)
+
+
+def _root_cause(output: str) -> str:
+    """The innermost `Caused by:` of a Java failure, else the output's last lines."""
+    causes = [line for line in output.splitlines() if line.startswith("Caused by:")]
+    if causes:
+        return causes[-1].removeprefix("Caused by:").strip()
+    return "\n" + "\n".join(output.splitlines()[-40:])
+
+
+def _report_excerpt(report: Path, lines: int = 10) -> str:
+    if not report.is_file() or report.stat().st_size == 0:
+        return ""
+    return f"The import's report ({report}) begins:\n{_head(report, lines)}"
+
+
+def _head(path: Path, lines: int) -> str:
+    with path.open(errors="replace") as handle:
+        return "".join(handle.readline() for _ in range(lines)).rstrip()

@@ -24,6 +24,7 @@ from psycopg2 import sql
 
 from c360.config import Settings
 from c360.errors import ServerUnavailableError
+from c360.pg import connect
 from c360.stack._system import (
     Report,
     apt_install,
@@ -313,7 +314,7 @@ def wait_for_select(settings: Settings, timeout: float = START_TIMEOUT) -> None:
 def ensure_staging_database(settings: Settings) -> None:
     """The staging database, so bare `psql` and dbt have somewhere to connect."""
     name = settings.postgres.staging_database
-    conn = psycopg2.connect(settings.postgres.dsn("postgres"))
+    conn = connect(settings, "postgres")
     try:
         # CREATE DATABASE refuses to run inside a transaction block.
         conn.autocommit = True
@@ -356,7 +357,7 @@ def stop(settings: Settings, timeout: float = START_TIMEOUT) -> bool:
 
 def available_extensions(settings: Settings) -> set[str]:
     """Which of the extensions c360 needs the server can create."""
-    conn = psycopg2.connect(settings.postgres.dsn("postgres"))
+    conn = connect(settings, "postgres")
     try:
         with conn.cursor() as cursor:
             cursor.execute(
