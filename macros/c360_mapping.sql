@@ -10,6 +10,43 @@
 {%- endmacro %}
 
 
+{#-
+    A column or table name as a quoted SQL identifier. adapter.quote() does
+    not double an embedded '"', so a source column named with one would end
+    the identifier early.
+-#}
+{% macro c360_quote(name) -%}
+    "{{ name | replace('"', '""') }}"
+{%- endmacro %}
+
+
+{#-
+    The name of a column of a model's YAML: `models generate` writes a name
+    that needs quoting with `quote: true` and its '"' doubled, the form dbt's
+    own DDL and column tests need (they quote with adapter.quote()).
+-#}
+{% macro c360_column_name(column) -%}
+    {{ return(column.name | replace('""', '"') if column.quote else column.name) }}
+{%- endmacro %}
+
+
+{#-
+    The graph node (dbt's `graph` context) of the model whose table is
+    `relation`, e.g. the model a generic test checks; empty at parse time.
+-#}
+{% macro c360_model_of(relation) -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model'
+            and node.schema == relation.schema
+            and node.alias == relation.identifier -%}
+            {{ return(node) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return({}) }}
+{%- endmacro %}
+
+
 {#- A value as a single-quoted SQL string literal, or null. -#}
 {% macro sql_literal(value) -%}
     {%- if value is none -%}

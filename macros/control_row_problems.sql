@@ -157,6 +157,10 @@ source_problems as (
         'is_active must be true or false'
     from sources
     where is_active is null
+    union all
+    {{ jinja_problems(
+        'sources', "'source_name=' || coalesce(sources.source_name, '<blank>')"
+    ) }}
 
 ),
 
@@ -259,6 +263,8 @@ node_problems as (
                 key_columns.label = node_columns.label
                 and key_columns.role = 'key'
         )
+    union all
+    {{ jinja_problems('nodes', "'label=' || coalesce(nodes.label, '<blank>')") }}
 
 ),
 
@@ -304,6 +310,13 @@ exclusion_problems as (
         'is_excluded must be true or false'
     from exclusions
     where is_excluded is null
+    union all
+    {{ jinja_problems(
+        'exclusions',
+        "'source_name=' || coalesce(exclusions.source_name, '<blank>')
+        || ' table_name=' || coalesce(exclusions.table_name, '<blank>')
+        || ' column_name=' || coalesce(exclusions.column_name, '<blank>')"
+    ) }}
 
 ),
 
@@ -444,6 +457,24 @@ relationship_problems as (
         'execution_order must be a positive integer, is_active true or false'
     from relationships
     where execution_order is null or execution_order < 1 or is_active is null
+    union all
+    select
+        'relationship_type=' || coalesce(relationship_type, '<blank>'),
+        'dangling_severity must be blank or one of '
+        || {{ sql_literal(var('c360_dangling_severity_values') | join(', ')) }}
+    from relationships
+    where
+        dangling_severity is not null
+        and dangling_severity not in (
+            {%- for value in var('c360_dangling_severity_values') -%}
+                {{ sql_literal(value) }}{{ ", " if not loop.last }}
+            {%- endfor -%}
+        )
+    union all
+    {{ jinja_problems(
+        'relationships',
+        "'relationship_type=' || coalesce(relationships.relationship_type, '<blank>')"
+    ) }}
 
 ),
 
@@ -484,4 +515,22 @@ select * from problems
         {%- endif -%}
     {%- endif -%}
     {{ return(query) }}
+{%- endmacro %}
+
+
+{#-
+    One problem per value of the rows of CTE `rows` holding a Jinja delimiter
+    (the c360_jinja_pattern var): dbt would evaluate it where `c360-export
+    models generate` writes the value (descriptions, meta). `identity` is the
+    SQL of the row's identity.
+-#}
+{% macro jinja_problems(rows, identity) -%}
+    select
+        {{ identity }},
+        fields.key || ' holds Jinja delimiters (an opening brace followed by '
+        || 'a brace, % or #), which dbt would evaluate in the generated files; '
+        || 'remove them'
+    from {{ rows }}
+    cross join lateral json_each_text(to_json({{ rows }})) as fields
+    where fields.value ~ {{ sql_literal(var('c360_jinja_pattern')) }}
 {%- endmacro %}

@@ -105,7 +105,11 @@ expected as (
             '|', from_label, from_column, to_label, to_column,
             coalesce(via_source_name, ''), coalesce(via_table_name, ''),
             coalesce(via_from_column, ''), coalesce(via_to_column, ''),
-            coalesce(normalize, ''), cast(execution_order as text)
+            coalesce(normalize, ''), cast(execution_order as text),
+            coalesce(
+                dangling_severity,
+                {{ sql_literal(var('c360_dangling_severity_values')[0]) }}
+            )
         ) as signature
     from relationships
 
@@ -171,7 +175,7 @@ select * from mismatches
             mapping.to_column, mapping.via_source_name or '',
             mapping.via_table_name or '', mapping.via_from_column or '',
             mapping.via_to_column or '', mapping.normalize or '',
-            mapping.execution_order | string
+            mapping.execution_order | string, mapping.dangling_severity or ''
         ] | join('|')) }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,15 +1,30 @@
 {#-
-    A source column converted to the graph type its model contract declares:
-    inet via host() (the address without the /32), anything else by a cast
-    unless the types already agree. The type rule itself (uuid -> text,
-    numeric -> double precision, ...) lives in c360.scaffold.GRAPH_TYPES,
-    which writes the contracts.
+    A source column converted to the graph type its model contract declares.
+    The type rule itself (numeric(p,0) -> bigint, arrays -> lists, ...) lives
+    in c360.types, which `c360-export models generate` writes into the
+    contracts; here only how each conversion keeps the value:
+      inet        abbrev(): the address as PostgreSQL shows it, /n only for a network;
+      real        through its text, so 1.1 stays 1.1 (not 1.100000023841858);
+                  double precision[] too, as a real[] may be behind it (a
+                  double's text is exact at the default extra_float_digits);
+      lists       an empty list becomes NULL, as neo4j-admin cannot write one;
+      bytea       an empty byte array becomes NULL, for the same reason;
+      otherwise   a cast, unless the types already agree.
 -#}
 {% macro graph_column_expression(column_name, source_type, graph_type) -%}
-    {%- set column = adapter.quote(column_name) -%}
+    {%- set column = c360_quote(column_name) -%}
+    {%- set target = graph_type | lower -%}
     {%- if source_type == 'inet' -%}
-        host({{ column }})
-    {%- elif source_type is not none and source_type == (graph_type | lower) -%}
+        abbrev({{ column }})
+    {%- elif target == 'double precision[]' -%}
+        nullif(cast(cast({{ column }} as text[]) as {{ target }}), '{}')
+    {%- elif target.endswith('[]') -%}
+        nullif(cast({{ column }} as {{ target }}), '{}')
+    {%- elif target == 'bytea' -%}
+        nullif({{ column }}, '')
+    {%- elif source_type == 'real' -%}
+        cast(cast({{ column }} as text) as {{ target }})
+    {%- elif source_type is not none and source_type == target -%}
         {{ column }}
     {%- else -%}
         cast({{ column }} as {{ graph_type }})
@@ -22,7 +37,7 @@
     when the relationship row asks for `normalize = lower_trim`.
 -#}
 {% macro join_value_expression(column_name, normalize) -%}
-    {%- set column = adapter.quote(column_name) -%}
+    {%- set column = c360_quote(column_name) -%}
     {%- if normalize == 'lower_trim' -%}
         lower(trim(cast({{ column }} as text)))
     {%- else -%}

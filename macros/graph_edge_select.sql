@@ -10,46 +10,25 @@
 -#}
 {% macro graph_edge_select(from_relation, to_relation, via_relation=none) -%}
     {%- set mapping = c360_mapping() -%}
-    {%- set normalize = mapping.get('normalize') -%}
-    {%- set contract = model.columns if execute else {} -%}
+    {%- set types = contract_column_types(model.columns if execute else {}) -%}
 with
 
-{{ edge_endpoint_rows(
-    'start_rows', from_relation, mapping.get('from_key_columns', []),
-    mapping.get('start_columns', []), mapping.get('from_column'), normalize,
-    contract
-) }},
+{{ edge_endpoint_rows('start_rows', from_relation, mapping, 'from', types) }},
 
-{{ edge_endpoint_rows(
-    'end_rows', to_relation, mapping.get('to_key_columns', []),
-    mapping.get('end_columns', []), mapping.get('to_column'), normalize,
-    contract
-) }},
+{{ edge_endpoint_rows('end_rows', to_relation, mapping, 'to', types) }},
 {%- if via_relation is not none %}
 
-via_rows as (
-
-    select distinct
-        {{ join_value_expression(mapping.get('via_from_column'), normalize) }}
-            as from_value,
-        {{ join_value_expression(mapping.get('via_to_column'), normalize) }}
-            as to_value
-    from {{ via_relation }}
-    where
-        {{ adapter.quote(mapping.get('via_from_column')) }} is not null
-        and {{ adapter.quote(mapping.get('via_to_column')) }} is not null
-
-),
+{{ edge_via_rows('via_rows', via_relation, mapping) }},
 {%- endif %}
 
 edges as (
 
     select distinct
     {%- for column in mapping.get('start_columns', []) %}
-        start_rows.{{ adapter.quote(column) }},
+        start_rows.{{ c360_quote(column) }},
     {%- endfor %}
     {%- for column in mapping.get('end_columns', []) %}
-        end_rows.{{ adapter.quote(column) }}{{ "," if not loop.last }}
+        end_rows.{{ c360_quote(column) }}{{ "," if not loop.last }}
     {%- endfor %}
     from start_rows
     {%- if via_relation is not none %}
@@ -70,30 +49,69 @@ select * from edges
 
 {#-
     A CTE `cte_name` with one row per distinct (endpoint key, join value) of
-    `relation`: the label's key columns renamed to the edge columns and typed
-    as the edge contract says, plus the join column as `join_value`.
+    `relation`, the `side` ('from' or 'to') of the relationship row `mapping`:
+    the label's key columns renamed to the edge columns and typed as `types`
+    (the edge contract) says, plus the join column as `join_value`. Rows with
+    a null key or join value take part in no relationship and are left out.
+    `distinct=false` keeps one row per source row (the dangling_rows test).
 -#}
-{% macro edge_endpoint_rows(
-    cte_name, relation, key_columns, edge_columns, join_column, normalize,
-    contract
-) -%}
+{% macro edge_endpoint_rows(cte_name, relation, mapping, side, types, distinct=true) -%}
+    {%- set prefix = 'start' if side == 'from' else 'end' -%}
+    {%- set key_columns = mapping.get(side ~ '_key_columns', []) -%}
+    {%- set edge_columns = mapping.get(prefix ~ '_columns', []) -%}
+    {%- set join_column = mapping.get(side ~ '_column') -%}
     {%- set source_types = source_column_types(relation) -%}
 {{ cte_name }} as (
 
-    select distinct
+    select {{- " distinct" if distinct }}
     {%- for key in key_columns %}
         {%- set edge_column = edge_columns[loop.index0] %}
-        {%- set graph_type = contract.get(edge_column, {}).get('data_type') or 'text' %}
-        {{ graph_column_expression(key, source_types.get(key), graph_type) }}
-            as {{ adapter.quote(edge_column) }},
+        {{ graph_column_expression(
+            key, source_types.get(key), types.get(edge_column) or 'text'
+        ) }}
+            as {{ c360_quote(edge_column) }},
     {%- endfor %}
-        {{ join_value_expression(join_column, normalize) }} as join_value
+        {{ join_value_expression(join_column, mapping.get('normalize')) }}
+            as join_value
     from {{ relation }}
     where
     {%- for key in key_columns %}
-        {{ adapter.quote(key) }} is not null and
+        {{ c360_quote(key) }} is not null and
     {%- endfor %}
-        {{ adapter.quote(join_column) }} is not null
+        {{ c360_quote(join_column) }} is not null
 
 )
+{%- endmacro %}
+
+
+{#-
+    A CTE `cte_name` with the junction table's two join values (`from_value`,
+    `to_value`) per distinct pair, or per source row with `distinct=false`;
+    rows with a null value link nothing and are left out.
+-#}
+{% macro edge_via_rows(cte_name, via_relation, mapping, distinct=true) -%}
+    {%- set normalize = mapping.get('normalize') -%}
+{{ cte_name }} as (
+
+    select {{- " distinct" if distinct }}
+        {{ join_value_expression(mapping.get('via_from_column'), normalize) }}
+            as from_value,
+        {{ join_value_expression(mapping.get('via_to_column'), normalize) }}
+            as to_value
+    from {{ via_relation }}
+    where
+        {{ c360_quote(mapping.get('via_from_column')) }} is not null
+        and {{ c360_quote(mapping.get('via_to_column')) }} is not null
+
+)
+{%- endmacro %}
+
+
+{#- The data type of each column of a model's YAML (`columns`), by column name. -#}
+{% macro contract_column_types(columns) -%}
+    {%- set types = {} -%}
+    {%- for column in columns.values() -%}
+        {%- do types.update({c360_column_name(column): column.data_type}) -%}
+    {%- endfor -%}
+    {{ return(types) }}
 {%- endmacro %}

@@ -20,16 +20,17 @@ nodes as (
 
     select {{- " distinct" if distinct_keys }}
     {%- for column in model.columns.values() %}
+        {%- set name = c360_column_name(column) %}
         {{ graph_column_expression(
-            column.name, source_types.get(column.name), column.data_type
-        ) }} as {{ adapter.quote(column.name) }}
+            name, source_types.get(name), column.data_type
+        ) }} as {{ c360_quote(name) }}
         {{- "," if not loop.last }}
     {%- endfor %}
     from source_rows
     {%- if distinct_keys %}
     where
     {%- for key in mapping.get('key_columns', []) %}
-        {{ "and " if not loop.first }}{{ adapter.quote(key) }} is not null
+        {{ "and " if not loop.first }}{{ c360_quote(key) }} is not null
     {%- endfor %}
     {%- endif %}
 

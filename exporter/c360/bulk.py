@@ -1,14 +1,18 @@
 """Bulk mode: graph tables -> neo4j-admin CSV files -> `neo4j-admin database import full`.
 
 PostgreSQL writes each file itself through `COPY ... TO STDOUT WITH CSV`, streamed
-straight to disk. Headers are typed (`created_at:datetime`), temporals are ISO
-8601 in UTC and booleans `true`/`false`, so the import gives the same property
-types as merge mode. The key stays a typed property beside the unnamed `:ID`
-column, so a later merge finds the node by the same key.
+straight to disk. Headers are typed (`created_at:datetime`, `tags:string[]`),
+temporals and durations are ISO 8601 (in UTC), booleans `true`/`false`, list
+elements joined by U+001F, byte arrays signed bytes, so the import gives the
+same property types as merge mode (`Column.csv_sql`). The key stays a typed
+property beside the unnamed `:ID` column, so a later merge finds the node by
+the same key.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,13 +21,18 @@ from pathlib import Path
 from psycopg2 import sql
 from psycopg2.extensions import cursor as pg_cursor
 
-from c360 import parallel
+from c360 import parallel, types
 from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
+from c360.errors import ConfigError
 from c360.snapshot import GraphSnapshot
 
 # Joins the values of a composite key into one import id; a control character
 # no key value is expected to hold.
 ID_SEPARATOR = "\x1f"
+
+# A header entry is `name:type(group){options}` with no escape: neo4j-admin cuts
+# the first '(' to the last ')' and '{' to '}' out of it, then splits at the last ':'.
+HEADER_UNSAFE = "(){}"
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,30 @@ def _id_sql(columns: Sequence[Column]) -> sql.Composable:
     )
 
 
+def header_problem(name: str) -> str | None:
+    """Why neo4j-admin cannot read `name` as a property of a CSV header, or None."""
+    found = sorted(set(name) & set(HEADER_UNSAFE))
+    if found:
+        return f"neo4j-admin's CSV header cannot carry {' '.join(found)} in a property name"
+    return None
+
+
+def _property(plan: TablePlan, column: Column) -> str:
+    problem = header_problem(column.name)
+    if problem is not None:
+        raise ConfigError(
+            f"{GRAPH_SCHEMA}.{plan.table}.{column.name}: {problem}; export with "
+            "--mode merge, or exclude or rename the column"
+        )
+    entry = _typed(column)
+    # the type spelt out, so the name's own ':' is not read as the type's
+    return f"{entry}:string" if entry == column.name and ":" in entry else entry
+
+
 def node_header(plan: LabelPlan) -> list[str]:
     return [
         f":ID({plan.name})",
-        *(_typed(c) for c in plan.columns),
+        *(_property(plan, c) for c in plan.columns),
         ":LABEL",
     ]
 
@@ -59,9 +88,16 @@ def relationship_header(plan: TypePlan) -> list[str]:
     return [
         f":START_ID({plan.from_label})",
         f":END_ID({plan.to_label})",
-        *(_typed(c) for c in plan.properties),
+        *(_property(plan, c) for c in plan.properties),
         ":TYPE",
     ]
+
+
+def header_line(entries: Sequence[str]) -> str:
+    """The header as a CSV line quoted as neo4j-admin reads its data (`"` doubled)."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(entries)
+    return line.getvalue()
 
 
 def copy_sql(plan: TablePlan) -> sql.Composed:
@@ -81,7 +117,7 @@ def _write_csv(cur: pg_cursor, table: TablePlan, directory: Path) -> CsvFile:
     header_path = directory / f"{prefix}_{table.name}.header.csv"
     data_path = directory / f"{prefix}_{table.name}.csv"
     header = node_header(table) if isinstance(table, LabelPlan) else relationship_header(table)
-    header_path.write_text(",".join(header) + "\n", encoding="utf-8")
+    header_path.write_text(header_line(header), encoding="utf-8")
     with data_path.open("wb") as handle:
         cur.copy_expert(copy_sql(table), handle, size=1 << 20)
     return CsvFile(table, header_path, data_path, cur.rowcount)
@@ -142,6 +178,8 @@ def import_args(files: Sequence[CsvFile], database: str, report: Path) -> list[s
         "--multiline-fields=true",
         "--delimiter=,",
         '--quote="',
+        # list elements, as Column.csv_sql joins them
+        f"--array-delimiter=U+{ord(types.LIST_SEPARATOR):04X}",
         "--id-type=string",
         "--ignore-empty-strings=false",
         "--trim-strings=false",

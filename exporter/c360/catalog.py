@@ -9,60 +9,59 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg2
+import psycopg2.extensions
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection_type
+from psycopg2.extensions import cursor as pg_cursor
 
-from c360 import cypher
+from c360 import cypher, types
 from c360.errors import ConfigError
 
 GRAPH_SCHEMA = "graph"
 CATALOG_TABLE = "graph_catalog"
 
-# PostgreSQL type -> neo4j-admin header type ("" = string). Anything else is refused
-# at plan time rather than written as a surprising string.
-NEO4J_TYPES: dict[str, str] = {
-    "text": "",
-    "character varying": "",
-    "character": "",
-    "uuid": "",
-    "inet": "",
-    "bigint": "long",
-    "integer": "long",
-    "smallint": "long",
-    "double precision": "double",
-    "real": "double",
-    "numeric": "double",
-    "boolean": "boolean",
-    "date": "date",
-    "timestamp with time zone": "datetime",
-    "timestamp without time zone": "localdatetime",
-}
 
-TEMPORAL_TYPES = ("datetime", "localdatetime", "date")
+def _bytes(value: str | None, cur: pg_cursor | None) -> bytes | None:
+    return None if value is None else bytes(psycopg2.BINARY(value, cur))
+
+
+# psycopg2 hands bytea out as a memoryview, which the Neo4j driver cannot send;
+# as bytes it becomes a byte array.
+psycopg2.extensions.register_type(
+    psycopg2.extensions.new_type(psycopg2.BINARY.values, "C360_BYTES", _bytes)
+)
 
 
 @dataclass(frozen=True)
 class Column:
+    """A graph table column; `pg_type` is its graph type (`types.graph_table_type`)."""
+
     name: str
     pg_type: str
 
     @property
     def neo4j_type(self) -> str:
-        return NEO4J_TYPES[self.pg_type]
+        """Its neo4j-admin CSV header type ('' = string)."""
+        return types.neo4j_type(self.pg_type).header
 
     @property
     def temporal_cast(self) -> str:
-        """The Cypher function rebuilding this temporal column from ISO text; '' otherwise."""
-        return self.neo4j_type if self.neo4j_type in TEMPORAL_TYPES else ""
+        """The Cypher function rebuilding this column from param_sql's ISO text; '' otherwise."""
+        return types.neo4j_type(self.pg_type).cast
+
+    @property
+    def value_cast(self) -> str:
+        """The Cypher function rebuilding this column from value_sql's output; '' otherwise.
+
+        Python has no value for a PostgreSQL interval (a timedelta folds months
+        into days), so a duration travels as ISO 8601 text even there.
+        """
+        return "duration" if self.pg_type == types.DURATION else ""
 
     def value_sql(self) -> sql.Composable:
-        """The column as Python should receive it (numerics as floats, ids as text)."""
-        ident = sql.Identifier(self.name)
-        if self.pg_type in ("numeric", "real"):
-            return sql.SQL("{}::double precision").format(ident)
-        if self.pg_type in ("uuid", "inet"):
-            return sql.SQL("{}::text").format(ident)
-        return ident
+        """The column as Python should receive it: its own value, a duration as text."""
+        return self._iso_sql() if self.value_cast else sql.Identifier(self.name)
 
     def param_sql(self) -> sql.Composable:
         """The column as a query parameter: value_sql, but temporals as ISO 8601 text.
@@ -74,21 +73,48 @@ class Column:
         return self._iso_sql() if self.temporal_cast else self.value_sql()
 
     def _iso_sql(self) -> sql.Composable:
+        ident = sql.Identifier(self.name)
+        if self.pg_type == types.DURATION:
+            return _duration_sql(ident)
         # to_json gives ISO 8601 ('T', offset) whatever DateStyle says
-        return sql.SQL("to_json({})#>>'{{}}'").format(sql.Identifier(self.name))
+        return sql.SQL("to_json({})#>>'{{}}'").format(ident)
 
     def csv_sql(self) -> sql.Composable:
-        """The column as neo4j-admin parses it: ISO 8601 temporals, true/false."""
+        """The column as neo4j-admin parses it: ISO 8601 temporals, true/false,
+        signed bytes and list elements joined by types.LIST_SEPARATOR."""
         ident = sql.Identifier(self.name)
+        separator = sql.Literal(types.LIST_SEPARATOR)
         if self.temporal_cast:
             return self._iso_sql()
-        if self.pg_type == "boolean":
+        if self.pg_type == types.BOOLEAN:
             return sql.SQL("{}::text").format(ident)
-        if self.pg_type in ("uuid", "inet"):
-            return sql.SQL("{}::text").format(ident)
-        if self.pg_type in ("numeric", "real"):
-            return sql.SQL("{}::double precision").format(ident)
+        if self.pg_type == types.BYTES:
+            # neo4j-admin reads a byte[] element as a Java byte: -128..127
+            return sql.SQL(
+                "case when {c} is not null then array_to_string(array(select get_byte({c}, i)"
+                " - case when get_byte({c}, i) > 127 then 256 else 0 end"
+                " from generate_series(0, length({c}) - 1) as i order by i), {s}) end"
+            ).format(c=ident, s=separator)
+        if types.element_type(self.pg_type) is not None:
+            # each element as its JSON scalar: ISO 8601 temporals, true/false, exact floats
+            return sql.SQL(
+                "case when {c} is not null then array_to_string(array(select e #>> '{{}}'"
+                " from json_array_elements(to_json({c})) with ordinality as u (e, i)"
+                " order by i), {s}) end"
+            ).format(c=ident, s=separator)
         return ident
+
+
+def _duration_sql(ident: sql.Composable) -> sql.Composable:
+    """An interval as ISO 8601 months, days and seconds (`P14M3DT4.5S`), which Neo4j's
+    duration() reads back to the same months, days and seconds; built from its
+    fields, as its text depends on the session's IntervalStyle."""
+    return sql.SQL(
+        "case when {c} is not null then format('P%sM%sDT%sS',"
+        " extract(year from {c}) * 12 + extract(month from {c}), extract(day from {c}),"
+        " extract(hour from {c}) * 3600 + extract(minute from {c}) * 60"
+        " + extract(second from {c})) end"
+    ).format(c=ident)
 
 
 @dataclass(frozen=True)
@@ -191,7 +217,7 @@ _CATALOG_SQL = sql.SQL(
 ).format(sql.Identifier(GRAPH_SCHEMA), sql.Identifier(CATALOG_TABLE))
 
 _COLUMNS_SQL = (
-    "select table_name, column_name, data_type from information_schema.columns"
+    "select table_name, column_name, data_type, udt_name from information_schema.columns"
     " where table_schema = %s order by table_name, ordinal_position"
 )
 
@@ -212,8 +238,9 @@ def read_plan(conn: pg_connection_type) -> GraphPlan:
         rows = cur.fetchall()
         cur.execute(_COLUMNS_SQL, (GRAPH_SCHEMA,))
         columns: dict[str, list[Column]] = {}
-        for table, column, data_type in cur.fetchall():
-            columns.setdefault(table, []).append(Column(column, data_type))
+        for table, column, data_type, udt_name in cur.fetchall():
+            graph_type = types.graph_table_type(data_type, udt_name)
+            columns.setdefault(table, []).append(Column(column, graph_type))
     labels: dict[str, LabelPlan] = {}
     edges = []
     for kind, name, table, key_columns, from_label, to_label, start, end in rows:
@@ -223,8 +250,8 @@ def read_plan(conn: pg_connection_type) -> GraphPlan:
             edges.append((name, table, from_label, to_label, list(start or []), list(end or [])))
         else:
             raise ConfigError(f"{GRAPH_SCHEMA}.{CATALOG_TABLE}: unknown kind {kind!r} for {name}")
-    types = tuple(_type_plan(*edge, labels=labels, columns=columns) for edge in edges)
-    return GraphPlan(tuple(labels.values()), types)
+    type_plans = tuple(_type_plan(*edge, labels=labels, columns=columns) for edge in edges)
+    return GraphPlan(tuple(labels.values()), type_plans)
 
 
 def _table_columns(table: str, columns: dict[str, list[Column]]) -> list[Column]:
@@ -233,11 +260,10 @@ def _table_columns(table: str, columns: dict[str, list[Column]]) -> list[Column]
         raise ConfigError(f"{GRAPH_SCHEMA}.{table} is named in the catalog but does not exist")
     for column in found:
         cypher.check_property(column.name)
-        if column.pg_type not in NEO4J_TYPES:
-            raise ConfigError(
-                f"{GRAPH_SCHEMA}.{table}.{column.name} has type {column.pg_type}, which has no "
-                f"Neo4j mapping; cast it in the dbt model to one of: {', '.join(NEO4J_TYPES)}"
-            )
+        try:
+            types.neo4j_type(column.pg_type)
+        except types.UnsupportedTypeError as error:
+            raise ConfigError(f"{GRAPH_SCHEMA}.{table}.{column.name}: {error}") from None
     return found
 
 

@@ -61,6 +61,7 @@ RELATIONSHIP_COLUMNS = (
     "is_active",
     "execution_order",
     "description",
+    "dangling_severity",
 )
 
 
@@ -73,6 +74,13 @@ class ControlRules:
     env_var_pattern: str
     normalize_values: tuple[str, ...]
     source_schema_prefix: str
+    dangling_severity_values: tuple[str, ...]
+    jinja_pattern: str
+
+    @property
+    def default_dangling_severity(self) -> str:
+        """What a blank dangling_severity means: the first of the allowed values."""
+        return self.dangling_severity_values[0]
 
     @classmethod
     def from_project(cls, project_dir: Path) -> ControlRules:
@@ -86,6 +94,8 @@ class ControlRules:
                 env_var_pattern=str(variables["c360_env_var_pattern"]),
                 normalize_values=tuple(variables["c360_normalize_values"]),
                 source_schema_prefix=str(variables["c360_source_schema_prefix"]),
+                dangling_severity_values=tuple(variables["c360_dangling_severity_values"]),
+                jinja_pattern=str(variables["c360_jinja_pattern"]),
             )
         except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
             raise ConfigError(
@@ -162,6 +172,7 @@ class RelationshipMapping:
     is_active: bool
     execution_order: int
     description: str
+    dangling_severity: str | None
     ref: RowRef = field(compare=False)
 
     @property
@@ -271,11 +282,20 @@ def load_control_rows(project_dir: Path) -> ControlRows:
     rules = ControlRules.from_project(project_dir)
     problems: list[str] = []
     directory = project_dir / CONTROL_DIR
+    jinja = re.compile(rules.jinja_pattern)
     sources = tuple(
-        _parse(directory, "source_databases.csv", SOURCE_COLUMNS, "source_name", problems, _source)
+        _parse(
+            directory,
+            "source_databases.csv",
+            SOURCE_COLUMNS,
+            "source_name",
+            problems,
+            _source,
+            jinja,
+        )
     )
     nodes = tuple(
-        _parse(directory, "node_label_mappings.csv", NODE_COLUMNS, "label", problems, _node)
+        _parse(directory, "node_label_mappings.csv", NODE_COLUMNS, "label", problems, _node, jinja)
     )
     exclusions = tuple(
         _parse(
@@ -285,6 +305,7 @@ def load_control_rows(project_dir: Path) -> ControlRows:
             "column_name",
             problems,
             _exclusion,
+            jinja,
         )
     )
     relationships = tuple(
@@ -295,6 +316,7 @@ def load_control_rows(project_dir: Path) -> ControlRows:
             "relationship_type",
             problems,
             _relationship,
+            jinja,
         )
     )
     rows = ControlRows(rules, sources, nodes, exclusions, relationships)
@@ -351,7 +373,10 @@ def _parse(
     identity_column: str,
     problems: list[str],
     build: Callable[[_Row], T],
+    jinja: re.Pattern[str],
 ) -> list[T]:
+    """The rows of one control file, each value checked for Jinja: dbt would
+    evaluate it where `models generate` writes it (descriptions, meta)."""
     path = directory / file
     if not path.is_file():
         problems.append(f"{CONTROL_DIR / file}: file is missing")
@@ -372,8 +397,14 @@ def _parse(
                 problems.append(f"{CONTROL_DIR / file}:{line}: too many fields")
                 continue
             identity = f"{identity_column}={(values.get(identity_column) or '').strip()}"
-            row = _Row(values, RowRef(file, line, identity), problems)
-            built.append(build(row))
+            ref = RowRef(file, line, identity)
+            for name in columns:
+                if jinja.search(values.get(name) or ""):
+                    problems.append(
+                        f"{ref}: {name} holds Jinja delimiters ({{{{, {{% or {{#), which dbt "
+                        "would evaluate in the generated files; remove them"
+                    )
+            built.append(build(_Row(values, ref, problems)))
         return built
 
 
@@ -435,6 +466,7 @@ def _relationship(row: _Row) -> RelationshipMapping:
         is_active=row.boolean("is_active"),
         execution_order=row.integer("execution_order") or 0,
         description=row.optional("description") or "",
+        dangling_severity=row.optional("dangling_severity"),
         ref=row.ref,
     )
 
@@ -512,6 +544,14 @@ def _cross_row_problems(rows: ControlRows) -> list[str]:
         if rel.normalize is not None and rel.normalize not in rules.normalize_values:
             problems.append(
                 f"{rel.ref}: normalize must be blank or one of {', '.join(rules.normalize_values)}"
+            )
+        if (
+            rel.dangling_severity is not None
+            and rel.dangling_severity not in rules.dangling_severity_values
+        ):
+            problems.append(
+                f"{rel.ref}: dangling_severity must be blank or one of "
+                f"{', '.join(rules.dangling_severity_values)}"
             )
     problems += _duplicates(
         ((r.relationship_type, r.ref) for r in rows.relationships),

@@ -1,9 +1,10 @@
 """Cypher text: checked and quoted names, value literals, statement builders.
 
-Labels, relationship types and property names cannot be query parameters, and
-ours come from control rows, so every one is checked against a strict pattern
-and backtick-quoted. Values are always parameters, except in the script mode,
-where `literal` writes them as escaped Cypher literals.
+Labels, relationship types and property names cannot be query parameters, so
+they are backtick-quoted. Labels and types come from control rows and must match
+a strict pattern; property names are source column names, any Unicode text.
+Values are always parameters, except in the script mode, where `literal` writes
+them as escaped Cypher literals.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from typing import Any
 
 from c360.errors import ConfigError
 
-_PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 
 # Cypher string escapes; every other control character becomes \uXXXX, so a
 # statement always stays on one line of a script.
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = re.compile(r"[\\'\x00-\x1f\x7f\u2028\u2029]")
+
+# Neo4j reads \uXXXX inside backtick-quoted names too (`a\u0060b` closes the
+# name early), so a backslash is written as its own escape, and control and
+# line-separator characters as theirs to keep a statement on one line.
+_NAME_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f\u2028\u2029]")
 
 
 def check_label(name: str) -> str:
@@ -36,12 +41,9 @@ def check_label(name: str) -> str:
 
 
 def check_property(name: str) -> str:
-    """`name` if it is a safe property name, else ConfigError."""
-    if not isinstance(name, str) or not _PROPERTY.fullmatch(name):
-        raise ConfigError(
-            f"{name!r} is not a valid property name: "
-            "use letters, digits and _, not starting with a digit"
-        )
+    """`name` if it can be a property name (any non-empty text), else ConfigError."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{name!r} is not a valid property name: it must be non-empty text")
     return name
 
 
@@ -50,7 +52,9 @@ def label(name: str) -> str:
 
 
 def prop(name: str) -> str:
-    return f"`{check_property(name)}`"
+    """A property name backtick-quoted so Neo4j reads back exactly `name`."""
+    escaped = _NAME_ESCAPE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", check_property(name))
+    return "`" + escaped.replace("`", "``") + "`"
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -86,9 +90,9 @@ def literal(value: Any) -> str:
     raise ConfigError(f"no Cypher literal for a value of type {type(value).__name__}")
 
 
-# What a row may hold in place of a temporal value: its ISO 8601 text, rebuilt by one
-# of these functions (see catalog.Column.param_sql).
-_CASTS = frozenset({"", "date", "datetime", "localdatetime"})
+# What a row may hold in place of a temporal value or a duration: its ISO 8601 text,
+# rebuilt by one of these functions (see catalog.Column.param_sql).
+_CASTS = frozenset({"", "date", "datetime", "localdatetime", "duration"})
 
 
 def _value(source: str, index: int, casts: Sequence[str]) -> str:

@@ -26,7 +26,7 @@ from neo4j.exceptions import AuthError
 
 from c360 import bulk, merge, script, state, sync
 from c360.audit import Audit, redact
-from c360.catalog import GraphPlan, LabelPlan, TablePlan, TypePlan
+from c360.catalog import GraphPlan, TablePlan
 from c360.config import Settings
 from c360.errors import (
     C360Error,
@@ -421,7 +421,7 @@ def _run(
     progress: Progress,
     driver: Driver | None = None,
 ) -> ExportResult:
-    _check_selection(mode, plan)
+    _check_mode(mode, plan)
     output = _output(settings, options, mode)
     if options.dry_run:
         tables = [TableResult(t.kind, t.name, graph.rows[_key(t)]) for t in plan.tables]
@@ -489,7 +489,10 @@ def _failed(audit: Audit, mode: Mode, error: Exception) -> C360Error:
     return ExportFailedError(f"export failed ({mode}): {redact(message)}")
 
 
-def _check_selection(mode: Mode, plan: GraphPlan) -> None:
+def _check_mode(mode: Mode, plan: GraphPlan) -> None:
+    """ConfigError, before anything is opened or written, for what `mode` cannot carry."""
+    if mode == "cypher":
+        script.check_plan(plan)
     if mode != "bulk":
         return
     labels = {p.name for p in plan.labels}
@@ -562,33 +565,20 @@ def _merge(run: _Run, driver: Driver) -> list[Count]:
                 [p.name for p in run.plan.types],
             )
 
-    def write_label(advance: Callable[[int], None], plan: LabelPlan) -> int:
-        # inside the table's audit: a server lost here fails this label
+    def write(advance: Callable[[int], None], plan: TablePlan) -> int:
+        # inside the table's audit: a server lost here fails this table
         empty = neo4j_count(driver, database, plan) == 0
         return merge.write(
             driver,
             database,
-            merge.node_statement(plan, empty=empty),
+            merge.upsert_statement(plan, empty=empty),
             batches(run.graph.snapshot, plan, options.batch_size, params=True),
             advance,
-            writers=options.writers,
+            writers=options.writers if merge.parallel_safe(plan, empty=empty) else 1,
         )
 
-    def write_type(advance: Callable[[int], None], plan: TypePlan) -> int:
-        empty = neo4j_count(driver, database, plan) == 0
-        return merge.write(
-            driver,
-            database,
-            merge.relationship_statement(plan, empty=empty),
-            batches(run.graph.snapshot, plan, options.batch_size, params=True),
-            advance,
-            writers=options.writers if empty else 1,
-        )
-
-    for label in run.plan.labels:
-        run.write_table(label, lambda advance, p=label: write_label(advance, p))
-    for edge in run.plan.types:
-        run.write_table(edge, lambda advance, p=edge: write_type(advance, p))
+    for table in run.plan.tables:
+        run.write_table(table, lambda advance, p=table: write(advance, p))
     with run.phase("reconcile"):
         return run.check_counts(driver)
 

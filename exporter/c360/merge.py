@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
+from neo4j.exceptions import ClientError
 
-from c360 import cypher
-from c360.catalog import LabelPlan, TablePlan, TypePlan
+from c360 import cypher, types
+from c360.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
+from c360.errors import ExportFailedError
 from c360.rows import Batch
 
 DELETE_BATCH = 10_000
@@ -52,21 +54,35 @@ def ensure_constraints(driver: Driver, database: str, labels: Sequence[LabelPlan
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
+class Statement(str):
+    """A write statement that knows its graph table's columns by row position, so
+    a value Neo4j refuses is reported with the column it came from."""
+
+    table: str
+    columns: tuple[Column, ...]
+
+    def __new__(cls, text: str, plan: TablePlan) -> Statement:
+        statement = super().__new__(cls, text)
+        statement.table = plan.table
+        statement.columns = plan.columns
+        return statement
+
+
 def _casts(plan: TablePlan) -> tuple[str, ...]:
     """Rows are read with `params=True`: temporals as text, rebuilt by the statement."""
     return tuple(c.temporal_cast for c in plan.columns)
 
 
-def node_statement(plan: LabelPlan, *, empty: bool = False) -> str:
+def node_statement(plan: LabelPlan, *, empty: bool = False) -> Statement:
     """MERGE on the key; CREATE when the label has no node yet (no lookups needed)."""
     build = cypher.create_nodes if empty else cypher.merge_nodes
     others = [c.name for c in plan.properties]
-    return build(plan.name, plan.key_names, others, "$rows", _casts(plan))
+    return Statement(build(plan.name, plan.key_names, others, "$rows", _casts(plan)), plan)
 
 
-def relationship_statement(plan: TypePlan, *, empty: bool = False) -> str:
+def relationship_statement(plan: TypePlan, *, empty: bool = False) -> Statement:
     """MERGE on the end nodes; CREATE when the type has no relationship yet."""
-    return cypher.merge_relationships(
+    text = cypher.merge_relationships(
         plan.name,
         plan.from_label,
         plan.from_keys,
@@ -77,6 +93,53 @@ def relationship_statement(plan: TypePlan, *, empty: bool = False) -> str:
         _casts(plan),
         create=empty,
     )
+    return Statement(text, plan)
+
+
+def refused_value(statement: str, rows: Batch, error: ClientError) -> str | None:
+    """What a batch `error` refused, naming the graph table column; None when unknown.
+
+    Neo4j quotes the text it could not read as a date or time, and says a list
+    held a NULL, but names no property; the column is found from the values.
+    The dbt tests finite_temporal and storable_list fail for such values first,
+    so this is for tables built without them.
+    """
+    if not isinstance(statement, Statement):
+        return None
+    message = error.message or ""
+    said = message.splitlines()[0] if message else str(error.code)
+    for row in rows:
+        for column, value in zip(statement.columns, row, strict=False):
+            where = f"{GRAPH_SCHEMA}.{statement.table}.{column.name}"
+            if column.temporal_cast and isinstance(value, str) and f'"{value}"' in message:
+                kind = types.neo4j_type(column.pg_type).name
+                return (
+                    f"{where}: Neo4j cannot read {value!r} as a {kind} ({said})"
+                    "; dates and times must be finite and within years 1 to 9999: fix or "
+                    "exclude the column, and rebuild with `dbt build`, whose finite_temporal "
+                    "test names such rows"
+                )
+            if isinstance(value, list) and any(e is None or isinstance(e, list) for e in value):
+                # the list itself is left out: it may be long, and the message is audited
+                return (
+                    f"{where}: Neo4j cannot store a list holding a NULL or a list ({said})"
+                    "; fix or exclude the column, and rebuild with `dbt build`, whose "
+                    "storable_list test names such rows"
+                )
+    return None
+
+
+def upsert_statement(plan: TablePlan, *, empty: bool = False) -> str:
+    """The node or relationship statement for `plan`; CREATE where it has nothing yet."""
+    if isinstance(plan, LabelPlan):
+        return node_statement(plan, empty=empty)
+    return relationship_statement(plan, empty=empty)
+
+
+def parallel_safe(plan: TablePlan, *, empty: bool) -> bool:
+    """Whether batches of `plan` may be written by several sessions at once: node
+    upserts, and relationship CREATEs into an empty type (see the module doc)."""
+    return isinstance(plan, LabelPlan) or empty
 
 
 def _run_batch(tx: ManagedTransaction, statement: str, rows: Batch) -> None:
@@ -108,7 +171,13 @@ def _writer(driver: Driver, database: str, statement: str, feed: _Feed) -> None:
     try:
         with driver.session(database=database) as session:
             while (rows := feed.next()) is not None:
-                session.execute_write(_run_batch, statement, rows)
+                try:
+                    session.execute_write(_run_batch, statement, rows)
+                except ClientError as error:
+                    refused = refused_value(statement, rows, error)
+                    if refused is None:
+                        raise
+                    raise ExportFailedError(refused) from error
                 feed.done(len(rows))
                 # The driver's Result keeps its parameters in a reference cycle, so
                 # a written batch would live until a full garbage collection and

@@ -14,6 +14,7 @@ This module is the one place where model (hence graph table) names are made:
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from typing import Any
 import yaml
 from psycopg2.extensions import connection as pg_connection_type
 
+from c360 import types
+from c360.bulk import header_problem
 from c360.config import Settings
 from c360.control import ControlRows, NodeMapping, RelationshipMapping, load_control_rows
 from c360.errors import ConfigError
@@ -41,37 +44,34 @@ CONTROL_SEEDS = (
     "source_databases",
 )
 
-# Source type (information_schema.columns.data_type) -> graph table type.
-# Anything not listed becomes text.
-GRAPH_TYPES: Mapping[str, str] = {
-    "text": "text",
-    "character varying": "text",
-    "character": "text",
-    "uuid": "text",
-    "inet": "text",
-    "smallint": "integer",
-    "integer": "integer",
-    "bigint": "bigint",
-    "numeric": "double precision",
-    "real": "double precision",
-    "double precision": "double precision",
-    "boolean": "boolean",
-    "date": "date",
-    "timestamp with time zone": "timestamp with time zone",
-    "timestamp without time zone": "timestamp without time zone",
-}
-
 _PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# PostgreSQL truncates longer identifiers (NAMEDATALEN - 1), in bytes.
+MAX_IDENTIFIER_BYTES = 63
+# dbt renders a test argument that looks like one of these calls (and then
+# reads it as a Python literal): dbt.clients.jinja.add_rendered_test_kwargs.
+_DBT_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
 
 
 @dataclass(frozen=True)
 class SourceColumn:
+    """A source column with its type as information_schema.columns describes it."""
+
     name: str
     data_type: str
+    udt_name: str = ""
+    numeric_precision: int | None = None
+    numeric_scale: int | None = None
+
+    @property
+    def source_type(self) -> types.SourceType:
+        return types.SourceType(
+            self.data_type, self.udt_name, self.numeric_precision, self.numeric_scale
+        )
 
     @property
     def graph_type(self) -> str:
-        return GRAPH_TYPES.get(self.data_type, "text")
+        """Its graph table type (types.graph_type); render() refused it if it has none."""
+        return types.graph_type(self.source_type)
 
 
 TableColumns = Mapping[tuple[str, str], tuple[SourceColumn, ...]]
@@ -95,56 +95,73 @@ def edge_model(relationship_type: str) -> str:
     return f"edge_{snake(relationship_type)}"
 
 
+def reserved_words(conn: pg_connection_type) -> frozenset[str]:
+    """The keywords PostgreSQL's quote_ident() quotes: all but the unreserved ones."""
+    with conn.cursor() as cur:
+        cur.execute("select word from pg_get_keywords() where catcode <> 'U'")
+        return frozenset(word for (word,) in cur.fetchall())
+
+
 def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColumns:
     """Columns of every attached foreign table of the active sources, in order."""
     schemas = {rows.rules.source_schema(s.source_name): s.source_name for s in rows.active_sources}
     with conn.cursor() as cur:
         cur.execute(
-            "select table_schema, table_name, column_name, data_type"
+            "select table_schema, table_name, column_name, data_type, udt_name,"
+            " numeric_precision, numeric_scale"
             " from information_schema.columns where table_schema = any(%s)"
             " order by table_schema, table_name, ordinal_position",
             (list(schemas),),
         )
         found: dict[tuple[str, str], list[SourceColumn]] = {}
-        for schema, table, column, data_type in cur.fetchall():
-            found.setdefault((schemas[schema], table), []).append(SourceColumn(column, data_type))
+        for schema, table, column, *source_type in cur.fetchall():
+            found.setdefault((schemas[schema], table), []).append(
+                SourceColumn(column, *source_type)
+            )
     return {key: tuple(columns) for key, columns in found.items()}
 
 
-def render(rows: ControlRows, columns: TableColumns) -> dict[Path, str]:
-    """Every generated file, path relative to the project -> content."""
+def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -> dict[Path, str]:
+    """Every generated file, path relative to the project -> content.
+
+    `reserved`: the keywords a column name must be quoted for (reserved_words).
+    """
     rows.check_columns({key: [c.name for c in cols] for key, cols in columns.items()})
     _check_unique_names(rows)
     staged = {table: _staged_columns(rows, columns, *table) for table in rows.staging_tables()}
+    _check_column_names(rows, staged)
+    _check_types(rows, staged)
+    names = _Names(reserved)
     files: dict[Path, str] = {}
     for source_name in sorted({source for source, _ in staged}):
         tables = sorted(t for s, t in staged if s == source_name)
         folder = Path("models") / "staging" / source_name
         files[folder / f"_{source_name}__sources.yml"] = _sources_yaml(rows, source_name, tables)
         files[folder / f"_{source_name}__models.yml"] = _staging_yaml(
-            rows, source_name, tables, staged
+            rows, source_name, tables, staged, names
         )
         for table in tables:
             sql_path = folder / f"{staging_model(source_name, table)}.sql"
-            files[sql_path] = _staging_sql(source_name, table, staged[(source_name, table)])
+            files[sql_path] = _staging_sql(source_name, table, staged[(source_name, table)], names)
     nodes = Path("models") / "graph" / "nodes"
     node_entries = []
     for node in rows.active_nodes:
         node_columns = _node_columns(node, staged[(node.source_name, node.table_name)])
         files[nodes / f"{node_model(node.label)}.sql"] = _node_sql(node)
-        node_entries.append(_node_entry(node, node_columns))
+        node_entries.append(_node_entry(node, node_columns, names))
     files[nodes / "_nodes__models.yml"] = _yaml({"models": node_entries})
     edges = Path("models") / "graph" / "edges"
     edge_entries = []
     for rel in sorted(rows.active_relationships, key=lambda r: r.execution_order):
         files[edges / f"{edge_model(rel.relationship_type)}.sql"] = _edge_sql(rel, rows)
-        edge_entries.append(_edge_entry(rel, rows, staged))
+        edge_entries.append(_edge_entry(rel, rows, staged, names))
     files[edges / "_edges__models.yml"] = _yaml({"models": edge_entries})
     graph_models = [node_model(n.label) for n in rows.active_nodes] + [
         edge_model(r.relationship_type) for r in rows.active_relationships
     ]
     files[Path("models") / "graph" / "graph_catalog.sql"] = _catalog_sql(graph_models)
     files[Path("models") / "graph" / "_graph__exposures.yml"] = _exposure_yaml(graph_models)
+    _check_no_jinja(files, rows.rules.jinja_pattern)
     return files
 
 
@@ -197,9 +214,10 @@ def render_project(settings: Settings, project_dir: Path) -> dict[Path, str]:
     conn = connect(settings, hint="run `c360-export sources attach` first")
     try:
         columns = introspect_columns(conn, rows)
+        reserved = reserved_words(conn)
     finally:
         conn.close()
-    return render(rows, columns)
+    return render(rows, columns, reserved)
 
 
 def _check_unique_names(rows: ControlRows) -> None:
@@ -215,6 +233,148 @@ def _check_unique_names(rows: ControlRows) -> None:
         seen[name] = str(ref)
 
 
+def _check_types(
+    rows: ControlRows, staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]]
+) -> None:
+    """Refuse, naming each, the columns that reach a graph table but whose values
+    Neo4j would not hold exactly (types.graph_type), and keys of a type that
+    cannot identify a node."""
+    problems: list[str] = []
+    for node in rows.active_nodes:
+        where = f"{node.source_name}.{node.table_name}"
+        for column in _node_columns(node, staged[(node.source_name, node.table_name)]):
+            what = f"{where}.{column.name} ({column.source_type})"
+            try:
+                graph_type = column.graph_type
+            except types.UnsupportedTypeError as error:
+                problems.append(f"{what}: {error}")
+                continue
+            if column.name in node.key_columns and graph_type not in types.KEY_TYPES:
+                problems.append(
+                    f"{what}: key of {node.label}: a key must be text, a number, a boolean "
+                    "or a date or time"
+                )
+    if problems:
+        listing = "\n  ".join(sorted(set(problems)))
+        raise ConfigError(
+            f"source columns whose values Neo4j would not hold exactly:\n  {listing}\n"
+            "Exclude each with a field_exclusion_rules row (or leave it out of its label's "
+            "property_columns), or cast it before c360 reads it: a view in the source "
+            "database selecting it as a type that fits (numeric(18,0), numeric(15,s), "
+            "double precision if rounding is acceptable, text), mapped instead of the table. "
+            "Then run `c360-export sources attach` and `c360-export models generate` again."
+        )
+
+
+def dangling_side(rel: RelationshipMapping, rows: ControlRows) -> str:
+    """Whose rows the `dangling_rows` test counts when they find no partner.
+
+    A junction's rows ('via'); for a direct join the side whose join column is
+    not its label's single key ('from' for PlayEvent.media_id -> Media.media_id:
+    play events without their title), else the end side ('to').
+    """
+    if rel.via is not None:
+        return "via"
+    from_is_key = rows.node(rel.from_label).key_columns == (rel.from_column,)
+    to_is_key = rows.node(rel.to_label).key_columns == (rel.to_column,)
+    return "from" if to_is_key and not from_is_key else "to"
+
+
+def _check_column_names(
+    rows: ControlRows, staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]]
+) -> None:
+    """Refuse, naming each with its way out, the source column names some stage
+    of c360 cannot carry; any other name is quoted wherever it is written."""
+    jinja = re.compile(rows.rules.jinja_pattern)
+    rename = "rename it in the source (or attach a view that renames it)"
+    problems: list[str] = []
+    for (source, table), columns in staged.items():
+        for column in columns:
+            if jinja.search(column.name):
+                problems.append(
+                    f"{source}.{table}.{column.name}: holds Jinja delimiters, which dbt would "
+                    f"evaluate in the generated files; {rename}"
+                )
+    for node in rows.active_nodes:
+        where = f"{node.source_name}.{node.table_name}"
+        for column in _node_columns(node, staged[(node.source_name, node.table_name)]):
+            problem = header_problem(column.name)
+            if problem is None:
+                continue
+            way_out = (
+                rename
+                if column.name in node.key_columns
+                else f"exclude it (a field_exclusion_rules row), leave it out of "
+                f"{node.label}'s property_columns, or {rename}"
+            )
+            problems.append(f"{where}.{column.name}: {problem}; {way_out}")
+        for key in node.key_columns:
+            problem = _test_argument_problem(key)
+            if problem is not None:
+                problems.append(f"{where}.{key}: key of {node.label}: {problem}; {rename}")
+            edge_column = f"start_{key}"
+            if len(edge_column.encode()) > MAX_IDENTIFIER_BYTES:
+                problems.append(
+                    f"{where}.{key}: key of {node.label}: its edge table column {edge_column} "
+                    f"is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes; {rename}"
+                )
+    if problems:
+        listing = "\n  ".join(sorted(set(problems)))
+        raise ConfigError(f"source columns c360 cannot carry:\n  {listing}")
+
+
+def _check_no_jinja(files: Mapping[Path, str], pattern: str) -> None:
+    """Refuse YAML that would hold Jinja: dbt renders its values, and what they
+    carry from the sources (names, type names) is not c360's to trust. The
+    names and control rows are checked first, so this names what else did it."""
+    jinja = re.compile(pattern)
+    found = [
+        f"{path}:{number}: {line.strip()}"
+        for path, text in sorted(files.items())
+        if path.suffix == ".yml"
+        for number, line in enumerate(text.splitlines(), 1)
+        if jinja.search(line)
+    ]
+    if found:
+        listing = "\n  ".join(found)
+        raise ConfigError(
+            f"generated YAML would hold Jinja delimiters, which dbt would evaluate:\n  "
+            f"{listing}\nRename what carries them in the source (a column's type, for one)."
+        )
+
+
+def _test_argument_problem(name: str) -> str | None:
+    """Why a key column name would not survive dbt's rendering of test arguments
+    (node and edge key tests name key columns), or None."""
+    if _DBT_CALL.match(name):
+        return "dbt would evaluate it as a call in its test arguments"
+    try:
+        value = ast.literal_eval(name)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return f"dbt would read it as the value {value!r} in its test arguments"
+
+
+@dataclass(frozen=True)
+class _Names:
+    """How a column name is written: plain when PostgreSQL reads it unquoted."""
+
+    reserved: frozenset[str]
+
+    def needs_quotes(self, name: str) -> bool:
+        return not _PLAIN_NAME.match(name) or name in self.reserved
+
+    def sql(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"' if self.needs_quotes(name) else name
+
+    def yaml(self, name: str) -> dict[str, Any]:
+        """The `name` (and `quote`) of a YAML column entry. dbt quotes a name with
+        `quote: true` but does not double its '"'s, so they come doubled."""
+        if self.needs_quotes(name):
+            return {"name": name.replace('"', '""'), "quote": True}
+        return {"name": name}
+
+
 # ---- staging ----------------------------------------------------------------
 
 
@@ -225,12 +385,10 @@ def _staged_columns(
     return tuple(c for c in columns[(source_name, table_name)] if c.name not in excluded)
 
 
-def _ident(name: str) -> str:
-    return name if _PLAIN_NAME.match(name) else '"' + name.replace('"', '""') + '"'
-
-
-def _staging_sql(source_name: str, table_name: str, columns: Iterable[SourceColumn]) -> str:
-    listing = ",\n".join(f"        {_ident(c.name)}" for c in columns)
+def _staging_sql(
+    source_name: str, table_name: str, columns: Iterable[SourceColumn], names: _Names
+) -> str:
+    listing = ",\n".join(f"        {names.sql(c.name)}" for c in columns)
     return (
         f"{SQL_HEADER}\n"
         "with\n\n"
@@ -268,6 +426,7 @@ def _staging_yaml(
     source_name: str,
     tables: list[str],
     staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]],
+    names: _Names,
 ) -> str:
     models = []
     for table in tables:
@@ -290,7 +449,10 @@ def _staging_yaml(
                     }
                 },
                 "columns": [
-                    {"name": c.name, "description": f"{c.name} ({c.data_type}) from the source."}
+                    {
+                        **names.yaml(c.name),
+                        "description": f"{c.name} ({c.source_type}) from the source.",
+                    }
                     for c in staged[(source_name, table)]
                 ],
             }
@@ -320,7 +482,7 @@ def _node_sql(node: NodeMapping) -> str:
     return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ graph_node_select(ref('{stg}')) }}}}\n"
 
 
-def _node_entry(node: NodeMapping, columns: list[SourceColumn]) -> dict[str, Any]:
+def _node_entry(node: NodeMapping, columns: list[SourceColumn], names: _Names) -> dict[str, Any]:
     grain = (
         "one row per distinct non-null " + ", ".join(node.key_columns)
         if node.one_node_per_key
@@ -356,17 +518,30 @@ def _node_entry(node: NodeMapping, columns: list[SourceColumn]) -> dict[str, Any
         is_key = column.name in node.key_columns
         role = "Key" if is_key else "Property"
         col: dict[str, Any] = {
-            "name": column.name,
+            **names.yaml(column.name),
             "data_type": column.graph_type,
             "description": (
                 f"{role} {column.name} of :{node.label}, from "
-                f"{node.source_name}.{node.table_name}.{column.name} ({column.data_type})."
+                f"{node.source_name}.{node.table_name}.{column.name} ({column.source_type})."
             ),
         }
-        if is_key:
-            col["data_tests"] = ["not_null", "unique"] if single_key else ["not_null"]
+        tests = (["not_null", "unique"] if single_key else ["not_null"]) if is_key else []
+        tests.extend(_value_tests(column.graph_type))
+        if tests:
+            col["data_tests"] = tests
         entry["columns"].append(col)
     return entry
+
+
+def _value_tests(graph_type: str) -> list[Any]:
+    """The tests failing `dbt build` for values of `graph_type` that Neo4j cannot
+    store (an infinite or BC date, a list holding NULL), before any export."""
+    tests: list[Any] = []
+    if types.is_temporal(graph_type):
+        tests.append({"finite_temporal": {"arguments": {"data_type": graph_type}}})
+    if types.element_type(graph_type) is not None:
+        tests.append("storable_list")
+    return tests
 
 
 # ---- edges ------------------------------------------------------------------
@@ -387,42 +562,54 @@ def _edge_entry(
     rel: RelationshipMapping,
     rows: ControlRows,
     staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]],
+    names: _Names,
 ) -> dict[str, Any]:
     start, end = rows.node(rel.from_label), rows.node(rel.to_label)
     start_columns = [f"start_{k}" for k in start.key_columns]
     end_columns = [f"end_{k}" for k in end.key_columns]
     via = f" through {rel.via[0]}.{rel.via[1]}" if rel.via is not None else ""
+    severity = rel.dangling_severity or rows.rules.default_dangling_severity
     columns: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = [
         {"unique_combination_of_columns": {"arguments": {"columns": start_columns + end_columns}}}
     ]
     for node, edge_columns, side in ((start, start_columns, "start"), (end, end_columns, "end")):
         types = {c.name: c for c in staged[(node.source_name, node.table_name)]}
-        target = node_model(node.label)
         for key, edge_column in zip(node.key_columns, edge_columns, strict=True):
-            col: dict[str, Any] = {
-                "name": edge_column,
-                "data_type": types[key].graph_type,
-                "description": f"Key {key} of the {side} (:{node.label}) node.",
-                "data_tests": ["not_null"],
-            }
-            if len(node.key_columns) == 1:
-                col["data_tests"].append(
-                    {"relationships": {"arguments": {"to": f"ref('{target}')", "field": key}}}
-                )
-            columns.append(col)
-        if len(node.key_columns) > 1:
-            tests.append(
+            columns.append(
                 {
-                    "relationships_composite": {
-                        "arguments": {
-                            "columns": edge_columns,
-                            "to": f"ref('{target}')",
-                            "fields": list(node.key_columns),
-                        }
-                    }
+                    **names.yaml(edge_column),
+                    "data_type": types[key].graph_type,
+                    "description": f"Key {key} of the {side} (:{node.label}) node.",
+                    "data_tests": ["not_null", *_value_tests(types[key].graph_type)],
                 }
             )
+        # not dbt's `relationships`: it writes `field` into SQL unquoted
+        tests.append(
+            {
+                "relationships_composite": {
+                    "arguments": {
+                        "columns": list(edge_columns),
+                        "to": f"ref('{node_model(node.label)}')",
+                        "fields": list(node.key_columns),
+                    }
+                }
+            }
+        )
+    relations = {
+        "from_relation": f"ref('{staging_model(start.source_name, start.table_name)}')",
+        "to_relation": f"ref('{staging_model(end.source_name, end.table_name)}')",
+    }
+    if rel.via is not None:
+        relations["via_relation"] = f"ref('{staging_model(*rel.via)}')"
+    tests.append(
+        {
+            "dangling_rows": {
+                "arguments": {"side": dangling_side(rel, rows), **relations},
+                "config": {"severity": severity},
+            }
+        }
+    )
     return {
         "name": edge_model(rel.relationship_type),
         "description": (
@@ -447,6 +634,7 @@ def _edge_entry(
                     "via_to_column": rel.via_to_column,
                     "normalize": rel.normalize,
                     "execution_order": rel.execution_order,
+                    "dangling_severity": severity,
                     "from_key_columns": list(start.key_columns),
                     "to_key_columns": list(end.key_columns),
                     "start_columns": start_columns,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from c360 import cypher
-from c360.catalog import GraphPlan, LabelPlan, TablePlan, TypePlan
+from c360 import cypher, types
+from c360.catalog import GRAPH_SCHEMA, GraphPlan, LabelPlan, TablePlan, TypePlan
+from c360.errors import ConfigError
 from c360.rows import Batch
 
 ROWS_PLACEHOLDER = "__C360_ROWS__"
@@ -20,8 +21,10 @@ ROWS_PLACEHOLDER = "__C360_ROWS__"
 
 def _statement(plan: TablePlan) -> str:
     others = [c.name for c in plan.properties]
+    # rows hold Python values (Column.value_sql), durations as text
+    casts = [c.value_cast for c in plan.columns]
     if isinstance(plan, LabelPlan):
-        return cypher.merge_nodes(plan.name, plan.key_names, others, ROWS_PLACEHOLDER)
+        return cypher.merge_nodes(plan.name, plan.key_names, others, ROWS_PLACEHOLDER, casts)
     assert isinstance(plan, TypePlan)
     return cypher.merge_relationships(
         plan.name,
@@ -31,7 +34,25 @@ def _statement(plan: TablePlan) -> str:
         plan.to_keys,
         others,
         ROWS_PLACEHOLDER,
+        casts,
     )
+
+
+def check_plan(plan: GraphPlan) -> None:
+    """ConfigError naming every column a script cannot carry: Cypher has no
+    byte-array literal (nor a function building one from text or numbers)."""
+    refused = [
+        f"{GRAPH_SCHEMA}.{table.table}.{column.name}"
+        for table in plan.tables
+        for column in table.columns
+        if column.pg_type == types.BYTES
+    ]
+    if refused:
+        raise ConfigError(
+            f"cypher mode cannot write the byte arrays of {', '.join(refused)}: Cypher has no "
+            "byte-array literal. Export with --mode merge or bulk, leave the label or type "
+            "out (--label/--type), or exclude the column (a field_exclusion_rules row)"
+        )
 
 
 def write_header(out: TextIO, plan: GraphPlan) -> None:

@@ -178,12 +178,6 @@ def delete_statement(plan: TablePlan) -> str:
     )
 
 
-def upsert_statement(plan: TablePlan) -> str:
-    if isinstance(plan, LabelPlan):
-        return merge.node_statement(plan)
-    return merge.relationship_statement(plan)
-
-
 def write_table(
     driver: Driver,
     database: str,
@@ -213,10 +207,10 @@ def write_table(
         written = merge.write(
             driver,
             database,
-            upsert_statement(diff.plan),
+            merge.upsert_statement(diff.plan),
             query_batches(partial(pg_connection, dsn), _upserted_sql(diff), name, batch_size),
             on_batch,
-            writers=writers if isinstance(diff.plan, LabelPlan) else 1,
+            writers=writers if merge.parallel_safe(diff.plan, empty=False) else 1,
         )
     return Written(rows_read=diff.changed, rows_written=written, rows_deleted=deleted)
 

@@ -10,8 +10,8 @@
         from {{ to }} as parent
         where
         {%- for column in columns %}
-            {{ "and " if not loop.first }}child.{{ adapter.quote(column) }}
-                = parent.{{ adapter.quote(fields[loop.index0]) }}
+            {{ "and " if not loop.first }}child.{{ c360_quote(column) }}
+                = parent.{{ c360_quote(fields[loop.index0]) }}
         {%- endfor %}
     )
 {%- endtest %}

@@ -2,13 +2,13 @@
 {% test unique_combination_of_columns(model, columns) -%}
     select
     {%- for column in columns %}
-        {{ adapter.quote(column) }},
+        {{ c360_quote(column) }},
     {%- endfor %}
         count(*) as occurrences
     from {{ model }}
     group by
     {%- for column in columns %}
-        {{ adapter.quote(column) }}{{ "," if not loop.last }}
+        {{ c360_quote(column) }}{{ "," if not loop.last }}
     {%- endfor %}
     having count(*) > 1
 {%- endtest %}

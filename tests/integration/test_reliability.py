@@ -5,6 +5,7 @@ mass deletes, a `merge --clear` cut short."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -421,3 +422,35 @@ def test_a_merge_clear_cut_short_leaves_no_record_and_no_pending_tables(
     assert export(graph_tables, dry_run=True).mode == "merge"
     assert export(graph_tables).status == "completed"
     assert snapshot(driver, graph_tables) == exported
+
+
+# -------------------------------------------------- 10: dangling rows reported
+
+
+def test_dangling_rows_reach_the_summary_and_the_audit(graph_tables, exported):
+    # computed on the sources: tickets whose e-mail matches no account's
+    emails = {
+        e
+        for (e,) in pg_rows(graph_tables, "select lower(trim(email)) from accounts", "profiles_db")
+    }
+    tickets = pg_rows(
+        graph_tables,
+        "select lower(trim(customer_email)) from tickets where customer_email is not null",
+        "support_db",
+    )
+    expected = sum(1 for (email,) in tickets if email not in emails)
+    assert expected > 0, "the sample story has a walk-in ticket"
+    result = export(graph_tables, mode="sync")
+    dangling = {t.name: t.dangling for t in result.tables}
+    assert dangling["SUBMITTED"] == expected
+    assert dangling["Account"] is None
+    audited = pg_rows(
+        graph_tables,
+        "select rows_dangling from control.etl_table_logs"
+        f" where run_id = '{result.run_id}' and name = 'SUBMITTED'",
+    )
+    assert audited == [(expected,)]
+    summary = cli(graph_tables, "--json")
+    assert summary.exit_code == 0, summary.output
+    tables = {t["name"]: t for t in json.loads(summary.stdout)["tables"]}
+    assert tables["SUBMITTED"]["rows_dangling"] == expected
