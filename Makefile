@@ -3,6 +3,7 @@
 #   make demo   install what the machine lacks, start the local stack, load the
 #               sample sources, build the graph tables, export, run the queries
 #   make test   the whole test suite (starts its own servers), after lint
+#   make unit   the fast tier alone: no servers, seconds
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -15,7 +16,7 @@ C360 := $(BIN)/c360-export
 WITH_STACK := eval "$$($(C360) stack env)" &&
 
 .PHONY: help deps up down sample attach models build export queries demo \
-        ruff lint test bench docs clean
+        ruff lint unit test bench docs clean
 
 help:
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
@@ -67,8 +68,11 @@ ruff: deps
 lint: ruff profiles.yml ## ruff, and sqlfluff against the demo stack
 	$(WITH_STACK) $(BIN)/sqlfluff lint models
 
-test: ruff profiles.yml ## ruff, then the whole suite against real servers it starts itself
-	$(BIN)/pytest tests
+unit: deps ## the unit tier: pure functions, no servers (tests/unit mirrors exporter/c360)
+	$(BIN)/pytest tests/unit
+
+test: ruff profiles.yml ## ruff, then the unit tier and the suite against real servers it starts itself
+	$(BIN)/pytest tests/unit tests/integration
 
 bench: up ## benchmarks, e.g. make bench SF=1 (BENCH_ARGS="--compare-with bench/results/1.json")
 	$(BIN)/python bench/run.py --scale-factor $(or $(SF),1) $(BENCH_ARGS)

@@ -25,11 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from c360 import bulk, catalog, cypher
-from c360.catalog import LabelPlan
 from c360.config import Settings
+from c360.export import bulk, catalog, cypher
+from c360.export.catalog import LabelPlan
+from c360.export.rows import select_sql
 from c360.pg import pg_connection
-from c360.rows import select_sql
 from c360.stack import neo4j as stack_neo4j
 from neo4j import GraphDatabase, Query
 

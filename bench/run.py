@@ -56,9 +56,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baselines  # noqa: E402
-import psycopg2  # noqa: E402
 from c360.config import Settings, local_secret  # noqa: E402
-from c360.dbt import copy_project, dbt_environment, dbt_executable  # noqa: E402
+from c360.pg import open_connection  # noqa: E402
+from c360.transform.dbt import copy_project, dbt_environment, dbt_executable  # noqa: E402
 
 SOURCE_KINDS = ("profiles_db", "streaming_db", "support_db")
 PASSWORD_VARS = {
@@ -194,7 +194,7 @@ def _sf_name(sf: float) -> str:
 
 
 def _pg(ctx: Context, database: str | None = None) -> Any:
-    return psycopg2.connect(ctx.settings.postgres.dsn(database))
+    return open_connection(ctx.settings.postgres.dsn(database))
 
 
 def count_source_rows(ctx: Context) -> dict[str, int]:
@@ -257,7 +257,7 @@ def stage_merge_clear(ctx: Context, rows: int) -> Stage:
     """What `--clear` does, on its own: the graph's types and labels deleted in batches."""
     code = (
         "from c360.config import Settings\n"
-        "from c360.export import connected_driver\n"
+        "from c360.neo4j_driver import connected_driver\n"
         "from c360.pg import pg_connection\n"
         "from c360 import catalog, merge\n"
         "s = Settings.from_env()\n"

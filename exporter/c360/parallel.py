@@ -1,8 +1,8 @@
-"""Work shared out to a few threads, each with its own connection."""
+"""Work shared out to a few threads, each with its own connection or session."""
 
 from __future__ import annotations
 
-import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -11,36 +11,43 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def _drain(pending: queue.SimpleQueue[Item]) -> Iterator[Item]:
-    while True:
-        try:
-            yield pending.get_nowait()
-        except queue.Empty:
-            return
-
-
 def share(
     items: Iterable[Item], workers: int, work: Callable[[Iterator[Item]], list[Result]]
 ) -> list[Result]:
     """Run `work` on `workers` threads at once, all taking the next of `items` in order.
 
     Each `work` call gets an iterator over the items left and returns its results
-    (it typically opens one connection and handles item after item on it); the
-    first failure is raised once every thread has stopped.
+    (it typically opens one connection and handles item after item on it).
+    Items are drawn one at a time, so `items` may be a stream larger than memory.
+    After the first failure, in a thread or in the caller (Ctrl-C), no thread
+    takes another item; the failure is raised once every thread has stopped.
     """
-    pending: queue.SimpleQueue[Item] = queue.SimpleQueue()
-    for item in items:
-        pending.put(item)
+    source = iter(items)
+    drawing = threading.Lock()
+    stop = threading.Event()
+
+    def mine() -> Iterator[Item]:
+        while not stop.is_set():
+            with drawing:
+                item = next(source, _END)
+            if item is _END:
+                return
+            yield item  # type: ignore[misc]
 
     def run() -> list[Result]:
         try:
-            return work(_drain(pending))
+            return work(mine())
         except BaseException:
-            # the other threads stop after their current item
-            for _ in _drain(pending):
-                pass
+            stop.set()
             raise
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="c360-worker") as pool:
         running = [pool.submit(run) for _ in range(workers)]
-        return [result for future in running for result in future.result()]
+        try:
+            return [result for future in running for result in future.result()]
+        except BaseException:
+            stop.set()
+            raise
+
+
+_END = object()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
+from psycopg2 import sql
 from psycopg2.extensions import connection, parse_dsn
 
 from c360.config import Settings
@@ -67,3 +68,20 @@ def connect(
     return open_connection(
         settings.postgres.dsn(database or settings.postgres.staging_database), hint=hint
     )
+
+
+def ensure_staging_database(settings: Settings) -> bool:
+    """Create the staging database if it is missing; True when it was created."""
+    name = settings.postgres.staging_database
+    conn = connect(settings, "postgres")
+    try:
+        # CREATE DATABASE refuses to run inside a transaction block.
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (name,))
+            if cur.fetchone() is not None:
+                return False
+            cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+            return True
+    finally:
+        conn.close()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from c360.config import Settings
-from c360.dbt import copy_project
-from c360.export import open_driver
+from c360.neo4j_driver import open_driver
+from c360.transform.dbt import copy_project
 from graph_helpers import LocalServer, cli, dbt
 from neo4j import Driver
 

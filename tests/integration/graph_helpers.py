@@ -11,10 +11,11 @@ from typing import Any
 import psycopg2
 from c360.cli import app
 from c360.config import Settings
-from c360.dbt import run_dbt
-from c360.export import ExportOptions, ExportResult, run_export
+from c360.export.options import ExportOptions, ExportResult
+from c360.export.pipeline import run_export
 from c360.pg import pg_connection
 from c360.stack import neo4j as stack_neo4j
+from c360.transform.dbt import run_dbt
 from neo4j import Driver
 from typer.testing import CliRunner
 

@@ -7,12 +7,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from c360 import merge, script
 from c360.config import Settings
 from c360.errors import ExportBusyError, ExportFailedError, ServerUnavailableError
-from c360.export import ExportOptions, NoProgress, connected_driver, run_export
-from c360.lock import export_lock
-from c360.target import neo4j_target
+from c360.export import merge, script
+from c360.export.lock import export_lock
+from c360.export.options import ExportOptions, NoProgress
+from c360.export.pipeline import run_export
+from c360.export.target import neo4j_target
+from c360.neo4j_driver import connected_driver
 from graph_helpers import (
     cli,
     dbt,

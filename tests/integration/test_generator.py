@@ -12,8 +12,8 @@ import pytest
 from c360.cli import app
 from c360.config import Settings
 from c360.errors import ConfigError
-from c360.generator import ScaleCounts, generate
-from c360.sourcedb import SOURCE_KINDS, SOURCE_TABLES, SourceTargets, drop_database
+from c360.samples.generator import ScaleCounts, generate
+from c360.samples.load import SOURCE_KINDS, SOURCE_TABLES, SourceTargets, drop_database
 from typer.testing import CliRunner
 
 PREFIXES = ("t_gen_a_", "t_gen_b_", "t_gen_c_", "t_gen_d_", "t_gen_cli_")

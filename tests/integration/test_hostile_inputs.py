@@ -18,21 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from c360 import script
 from c360.config import Settings
-from c360.dbt import copy_project, run_dbt
 from c360.errors import ConfigError
-from c360.export import open_driver
-from c360.samples import load_samples
-from c360.scaffold import render_project, write_files
-from c360.sourcedb import (
+from c360.export import script
+from c360.neo4j_driver import open_driver
+from c360.samples.load import (
     PASSWORD_ENV_VARS,
     SOURCE_KINDS,
     SourceTargets,
     drop_database,
     reader_password,
 )
-from c360.sources import attach_sources
+from c360.samples.story import load_samples
+from c360.transform.attach import attach_sources
+from c360.transform.dbt import copy_project, run_dbt
+from c360.transform.files import write_files
+from c360.transform.render import render_project
 from graph_helpers import cli, export, pg_execute, pg_rows
 from neo4j import Driver
 

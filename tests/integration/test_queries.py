@@ -7,7 +7,7 @@ import json
 import pytest
 from c360 import queries
 from c360.config import Settings
-from c360.samples import headline_answer
+from c360.samples.story import headline_answer
 from graph_helpers import cli, export, pg_rows
 from neo4j import Driver
 

@@ -17,10 +17,7 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 import pytest
-from c360 import bulk, state
-from c360.catalog import Column, LabelPlan
 from c360.config import Settings
-from c360.dbt import run_dbt
 from c360.errors import (
     ExportBusyError,
     ExportFailedError,
@@ -28,13 +25,18 @@ from c360.errors import (
     ServerUnavailableError,
     UnpublishedGraphError,
 )
-from c360.export import ExportOptions, NoProgress, connected_driver, run_export
-from c360.lock import export_lock
+from c360.export import bulk, state
+from c360.export.catalog import Column, LabelPlan
+from c360.export.lock import export_lock
+from c360.export.options import ExportOptions, NoProgress
+from c360.export.pipeline import run_export
+from c360.export.snapshot import published_graph
+from c360.export.target import neo4j_target
+from c360.neo4j_driver import connected_driver
 from c360.pg import pg_connection
-from c360.snapshot import published_graph
 from c360.stack import neo4j as stack_neo4j
 from c360.stack import postgres as stack_postgres
-from c360.target import neo4j_target
+from c360.transform.dbt import run_dbt
 from graph_helpers import cli, dbt, export, pg_rows, snapshot
 from neo4j import Driver
 
@@ -384,7 +386,7 @@ def test_merge_clear_that_would_empty_most_of_a_label_stops_first(graph_tables, 
 
 
 def _plan(settings: Settings) -> Any:
-    from c360 import catalog
+    from c360.export import catalog
 
     with pg_connection(settings.postgres.dsn()) as conn:
         return catalog.read_plan(conn)

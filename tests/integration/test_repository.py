@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from c360.config import Settings
-from c360.dbt import dbt_environment
+from c360.transform.dbt import dbt_environment
 from graph_helpers import cli
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,7 @@ from typing import Any
 import psycopg2
 import pytest
 from c360.config import Settings
-from c360.samples import headline_answer, load_samples
-from c360.sourcedb import (
+from c360.samples.load import (
     READER_ROLES,
     SOURCE_KINDS,
     SOURCE_TABLES,
@@ -17,6 +16,7 @@ from c360.sourcedb import (
     drop_database,
     reader_password,
 )
+from c360.samples.story import headline_answer, load_samples
 from psycopg2 import errors as pg_errors
 
 TARGETS = SourceTargets.with_prefix("t_samples_")

@@ -22,11 +22,11 @@ from typing import Any
 
 import psycopg2
 import pytest
-from c360 import catalog
-from c360.catalog import GraphPlan
 from c360.config import Settings
 from c360.errors import SyncStateError
-from c360.export import ExportResult
+from c360.export import catalog
+from c360.export.catalog import GraphPlan
+from c360.export.options import ExportResult
 from c360.pg import pg_connection
 from graph_helpers import cli, dbt, export, pg_rows, snapshot
 from neo4j import Driver

@@ -20,14 +20,15 @@ import psycopg2
 import pytest
 from c360.cli import app
 from c360.config import Settings
-from c360.dbt import copy_project as copy_dbt_project
-from c360.dbt import run_dbt
 from c360.errors import ConfigError
-from c360.samples import load_samples
-from c360.scaffold import render_project, write_files
-from c360.sourcedb import PASSWORD_ENV_VARS, SOURCE_KINDS, SourceTargets, drop_database
-from c360.sourcedb import reader_password as sample_reader_password
-from c360.sources import attach_sources
+from c360.samples.load import PASSWORD_ENV_VARS, SOURCE_KINDS, SourceTargets, drop_database
+from c360.samples.load import reader_password as sample_reader_password
+from c360.samples.story import load_samples
+from c360.transform.attach import attach_sources
+from c360.transform.dbt import copy_project as copy_dbt_project
+from c360.transform.dbt import run_dbt
+from c360.transform.files import write_files
+from c360.transform.render import render_project
 from typer.testing import CliRunner
 
 PROJECT = Path(__file__).resolve().parents[2]

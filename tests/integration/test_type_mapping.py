@@ -17,15 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from c360 import merge
-from c360.catalog import Column, LabelPlan
 from c360.config import Settings
-from c360.dbt import copy_project, run_dbt
 from c360.errors import ExportFailedError
-from c360.export import ExportOptions, open_driver, run_export
-from c360.scaffold import render_project, write_files
-from c360.sourcedb import drop_database, recreate_database
-from c360.sources import attach_sources
+from c360.export import merge
+from c360.export.catalog import Column, LabelPlan
+from c360.export.options import ExportOptions
+from c360.export.pipeline import run_export
+from c360.neo4j_driver import open_driver
+from c360.samples.load import drop_database, recreate_database
+from c360.transform.attach import attach_sources
+from c360.transform.dbt import copy_project, run_dbt
+from c360.transform.files import write_files
+from c360.transform.render import render_project
 from graph_helpers import cli, pg_execute, pg_rows, snapshot
 from neo4j import Driver
 from neo4j.time import Date, DateTime, Duration

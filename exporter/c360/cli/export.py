@@ -23,16 +23,15 @@ from rich.text import Text
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
-from c360.errors import ConfigError
-from c360.export import (
+from c360.export.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_DELETE_SHARE,
     DEFAULT_WRITERS,
-    MODES,
     ExportOptions,
     ExportResult,
-    run_export,
+    Mode,
 )
+from c360.export.pipeline import run_export
 
 
 class RowsPerSecond(ProgressColumn):
@@ -108,7 +107,7 @@ def _summary(result: ExportResult) -> Table:
 def export(
     ctx: typer.Context,
     mode: Annotated[
-        str,
+        Mode,
         typer.Option(
             help="bulk: neo4j-admin import into the local, stopped Neo4j (replaces the "
             "database); merge: keyed upserts over Bolt; cypher: write a Cypher script; "
@@ -174,10 +173,8 @@ def export(
     if ctx.invoked_subcommand is not None:
         return
     with user_errors(as_json):
-        if mode not in MODES:
-            raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
         options = ExportOptions(
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
             labels=tuple(label or ()),
             types=tuple(type_ or ()),
             clear=clear,

@@ -11,7 +11,8 @@ from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
 from c360.errors import ExitCode
-from c360.scaffold import render_project, stale_files, write_files
+from c360.transform.files import stale_files, write_files
+from c360.transform.render import render_project
 
 app = typer.Typer(
     help="Generate or check the dbt files derived from the control rows.", no_args_is_help=True

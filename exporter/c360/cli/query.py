@@ -14,7 +14,7 @@ from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stdout
 from c360.errors import ConfigError
-from c360.export import connected_driver
+from c360.neo4j_driver import connected_driver
 
 
 def _table(result: queries.QueryResult) -> Table:

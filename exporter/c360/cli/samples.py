@@ -20,9 +20,9 @@ from rich.table import Table
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
-from c360.generator import generate as generate_sources
-from c360.samples import headline_answer, load_samples
-from c360.sourcedb import SourceKind, SourceTargets, TableLoad
+from c360.samples.generator import generate as generate_sources
+from c360.samples.load import SourceKind, SourceTargets, TableLoad
+from c360.samples.story import headline_answer, load_samples
 
 app = typer.Typer(
     help="Load the reference sources: the sample story or generated data.",

@@ -10,7 +10,7 @@ import typer
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
-from c360.sources import attach_sources
+from c360.transform.attach import attach_sources
 
 app = typer.Typer(
     help="Attach the source databases named by the control rows.", no_args_is_help=True

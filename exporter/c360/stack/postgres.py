@@ -19,12 +19,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
-from psycopg2 import sql
-
 from c360.config import Settings
 from c360.errors import ServerUnavailableError
-from c360.pg import connect
+from c360.pg import connect, ensure_staging_database, open_connection
 from c360.stack._system import (
     Report,
     apt_install,
@@ -284,14 +281,14 @@ def wait_for_select(settings: Settings, timeout: float = START_TIMEOUT) -> None:
 
     def answers() -> bool:
         try:
-            conn = psycopg2.connect(settings.postgres.dsn("postgres"), connect_timeout=5)
+            conn = open_connection(settings.postgres.dsn("postgres"), connect_timeout=5)
             try:
                 with conn.cursor() as cursor:
                     cursor.execute("select 1")
                     return cursor.fetchone() == (1,)
             finally:
                 conn.close()
-        except psycopg2.OperationalError as error:
+        except ServerUnavailableError as error:
             message = str(error).strip()
             if "password authentication failed" in message:
                 raise ServerUnavailableError(
@@ -309,21 +306,6 @@ def wait_for_select(settings: Settings, timeout: float = START_TIMEOUT) -> None:
             f"{timeout:.0f}s ({' '.join(last_error)}); see {paths.log_file}:\n"
             f"{tail(paths.log_file)}"
         )
-
-
-def ensure_staging_database(settings: Settings) -> None:
-    """The staging database, so bare `psql` and dbt have somewhere to connect."""
-    name = settings.postgres.staging_database
-    conn = connect(settings, "postgres")
-    try:
-        # CREATE DATABASE refuses to run inside a transaction block.
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute("select 1 from pg_database where datname = %s", (name,))
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    finally:
-        conn.close()
 
 
 def stop(settings: Settings, timeout: float = START_TIMEOUT) -> bool:

@@ -1,0 +1,225 @@
+"""Read the four control files into typed rows, every problem named by file and line."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from c360.control.model import (
+    CONTROL_DIR,
+    DEFAULT_FETCH_SIZE,
+    EXCLUSION_COLUMNS,
+    NODE_COLUMNS,
+    RELATIONSHIP_COLUMNS,
+    SOURCE_COLUMNS,
+    ControlRows,
+    ControlRules,
+    ExclusionRule,
+    NodeMapping,
+    RelationshipMapping,
+    RowRef,
+    SourceDatabase,
+)
+from c360.control.rules import jinja_problems, raise_problems, row_problems
+
+T = TypeVar("T")
+
+
+def load_control_rows(project_dir: Path) -> ControlRows:
+    """Read and validate the four control files of `project_dir`.
+
+    Raises ConfigError listing every problem as `file:line (identity): what`.
+    """
+    rules = ControlRules.from_project(project_dir)
+    problems: list[str] = []
+    directory = project_dir / CONTROL_DIR
+    sources = tuple(
+        _parse(
+            directory,
+            "source_databases.csv",
+            SOURCE_COLUMNS,
+            "source_name",
+            problems,
+            _source,
+            rules.jinja_pattern,
+        )
+    )
+    nodes = tuple(
+        _parse(
+            directory,
+            "node_label_mappings.csv",
+            NODE_COLUMNS,
+            "label",
+            problems,
+            _node,
+            rules.jinja_pattern,
+        )
+    )
+    exclusions = tuple(
+        _parse(
+            directory,
+            "field_exclusion_rules.csv",
+            EXCLUSION_COLUMNS,
+            "column_name",
+            problems,
+            _exclusion,
+            rules.jinja_pattern,
+        )
+    )
+    relationships = tuple(
+        _parse(
+            directory,
+            "relationship_mappings.csv",
+            RELATIONSHIP_COLUMNS,
+            "relationship_type",
+            problems,
+            _relationship,
+            rules.jinja_pattern,
+        )
+    )
+    rows = ControlRows(rules, sources, nodes, exclusions, relationships)
+    problems.extend(row_problems(rows))
+    raise_problems(problems)
+    return rows
+
+
+class _Row:
+    """One CSV row with typed accessors that record problems instead of raising."""
+
+    def __init__(self, values: dict[str, str], ref: RowRef, problems: list[str]) -> None:
+        self.values = values
+        self.ref = ref
+        self.problems = problems
+
+    def text(self, name: str) -> str:
+        value = self.optional(name)
+        if value is None:
+            self.problems.append(f"{self.ref}: {name} is required")
+            return ""
+        return value
+
+    def optional(self, name: str) -> str | None:
+        value = (self.values.get(name) or "").strip()
+        return value or None
+
+    def words(self, name: str) -> tuple[str, ...]:
+        return tuple((self.values.get(name) or "").split())
+
+    def boolean(self, name: str) -> bool:
+        value = (self.values.get(name) or "").strip().lower()
+        if value in ("true", "false"):
+            return value == "true"
+        self.problems.append(f"{self.ref}: {name} must be true or false, not {value!r}")
+        return False
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = (self.values.get(name) or "").strip()
+        if not value:
+            if default is None:
+                self.problems.append(f"{self.ref}: {name} is required")
+            return default
+        if not value.isdigit() or int(value) < 1:
+            self.problems.append(f"{self.ref}: {name} must be a positive integer, not {value!r}")
+            return default
+        return int(value)
+
+
+def _parse(
+    directory: Path,
+    file: str,
+    columns: tuple[str, ...],
+    identity_column: str,
+    problems: list[str],
+    build: Callable[[_Row], T],
+    jinja_pattern: str,
+) -> list[T]:
+    """The rows of one control file, each value checked for Jinja."""
+    path = directory / file
+    if not path.is_file():
+        problems.append(f"{CONTROL_DIR / file}: file is missing")
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = tuple(reader.fieldnames or ())
+        if header != columns:
+            problems.append(
+                f"{CONTROL_DIR / file}:1: header must be {','.join(columns)}, "
+                f"not {','.join(header)}"
+            )
+            return []
+        built: list[T] = []
+        for values in reader:
+            line = reader.line_num
+            if None in values:
+                problems.append(f"{CONTROL_DIR / file}:{line}: too many fields")
+                continue
+            identity = f"{identity_column}={(values.get(identity_column) or '').strip()}"
+            ref = RowRef(file, line, identity)
+            problems.extend(jinja_problems(ref, values, jinja_pattern))
+            built.append(build(_Row(values, ref, problems)))
+        return built
+
+
+def _source(row: _Row) -> SourceDatabase:
+    return SourceDatabase(
+        source_name=row.text("source_name"),
+        host=row.optional("host"),
+        port=row.integer("port", default=0) or None,
+        database_name=row.text("database_name"),
+        user_name=row.text("user_name"),
+        password_env_var=row.text("password_env_var"),
+        fetch_size=row.integer("fetch_size", default=DEFAULT_FETCH_SIZE) or DEFAULT_FETCH_SIZE,
+        is_active=row.boolean("is_active"),
+        description=row.optional("description") or "",
+        ref=row.ref,
+    )
+
+
+def _node(row: _Row) -> NodeMapping:
+    keys = row.words("key_columns")
+    if not keys:
+        row.problems.append(f"{row.ref}: key_columns is empty")
+    return NodeMapping(
+        label=row.text("label"),
+        source_name=row.text("source_name"),
+        table_name=row.text("table_name"),
+        key_columns=keys,
+        property_columns=row.words("property_columns"),
+        one_node_per_key=row.boolean("one_node_per_key"),
+        is_active=row.boolean("is_active"),
+        description=row.optional("description") or "",
+        ref=row.ref,
+    )
+
+
+def _exclusion(row: _Row) -> ExclusionRule:
+    return ExclusionRule(
+        source_name=row.text("source_name"),
+        table_name=row.text("table_name"),
+        column_name=row.text("column_name"),
+        is_excluded=row.boolean("is_excluded"),
+        reason=row.optional("reason") or "",
+        ref=row.ref,
+    )
+
+
+def _relationship(row: _Row) -> RelationshipMapping:
+    return RelationshipMapping(
+        relationship_type=row.text("relationship_type"),
+        from_label=row.text("from_label"),
+        from_column=row.text("from_column"),
+        to_label=row.text("to_label"),
+        to_column=row.text("to_column"),
+        via_source_name=row.optional("via_source_name"),
+        via_table_name=row.optional("via_table_name"),
+        via_from_column=row.optional("via_from_column"),
+        via_to_column=row.optional("via_to_column"),
+        normalize=row.optional("normalize"),
+        is_active=row.boolean("is_active"),
+        execution_order=row.integer("execution_order") or 0,
+        description=row.optional("description") or "",
+        dangling_severity=row.optional("dangling_severity"),
+        ref=row.ref,
+    )

@@ -1,0 +1,1 @@
+"""Graph tables -> Neo4j: one published snapshot, one mode's writer, audit, reconcile, record."""
