@@ -63,10 +63,13 @@ ruff: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# sqlfluff's dbt templater compiles against a built database: `make lint`
-# uses the demo stack's, `make test` the test stack's (tests/integration/test_repository.py).
+# sqlfluff lints models/ (dbt templater: the literal SQL of each file), then the
+# SQL dbt runs, compiled with the macros expanded. Both compile against a built
+# database: `make lint` uses the demo stack's, `make test` the test stack's
+# (tests/integration/test_repository.py).
 lint: ruff profiles.yml ## ruff, and sqlfluff against the demo stack
 	$(WITH_STACK) $(BIN)/sqlfluff lint models
+	$(WITH_STACK) C360_BIN=$(BIN) scripts/lint-compiled-sql.sh
 
 unit: deps ## the unit tier: pure functions, no servers (tests/unit mirrors exporter/c360)
 	$(BIN)/pytest tests/unit

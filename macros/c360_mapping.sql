@@ -1,12 +1,48 @@
 {#-
     The control row a generated model was written from: the `c360` entry of
     its meta (written by `c360-export models generate`). Empty at parse time.
+    dbt gives a unit test no meta: the test states the row instead, as
+    `overrides: {macros: {c360_mapping: {...}}}`.
 -#}
 {% macro c360_mapping() -%}
     {%- if not execute -%}
         {{ return({}) }}
     {%- endif -%}
+    {%- do c360_unit_test_override_missing('c360_mapping', 'its control row') -%}
     {{ return(model.config.get('meta', {}).get('c360', {})) }}
+{%- endmacro %}
+
+
+{#-
+    The data type of each column of the calling model's YAML (its contract),
+    by source column name, in YAML order. Empty at parse time. dbt gives a
+    unit test no columns: the test states them instead, as
+    `overrides: {macros: {c360_contract_types: {column: type, ...}}}`.
+-#}
+{% macro c360_contract_types() -%}
+    {%- if not execute -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- do c360_unit_test_override_missing('c360_contract_types', 'its columns') -%}
+    {{ return(contract_column_types(model.columns)) }}
+{%- endmacro %}
+
+
+{#-
+    Stops a unit test whose model reads, through the macro `macro_name`,
+    something dbt does not give unit tests (`what`): the test must override
+    that macro with the value. An overridden macro never runs, so this only
+    fires when the override is missing.
+-#}
+{% macro c360_unit_test_override_missing(macro_name, what) -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {{ exceptions.raise_compiler_error(
+            "unit test " ~ model.name ~ ": dbt does not give a unit test "
+            ~ what ~ ", which the graph macros read through " ~ macro_name
+            ~ "(); state it in the test as overrides: {macros: {"
+            ~ macro_name ~ ": ...}} (see models/graph_macro_tests)"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -33,9 +69,13 @@
 {#-
     The graph node (dbt's `graph` context) of the model whose table is
     `relation`, e.g. the model a generic test checks; empty at parse time.
+    A unit test, whose `graph` is empty, states the node as an override.
 -#}
 {% macro c360_model_of(relation) -%}
     {%- if execute -%}
+        {%- do c360_unit_test_override_missing(
+            'c360_model_of', "the checked model's node (meta, columns)"
+        ) -%}
         {%- for node in graph.nodes.values()
             if node.resource_type == 'model'
             and node.schema == relation.schema
@@ -71,10 +111,17 @@
 {%- endmacro %}
 
 
-{#- The data type of each column of `relation`, by column name. -#}
+{#-
+    The data type of each column of `relation`, by column name. A unit test's
+    inputs are CTEs of its given rows, not tables: the test states the types
+    instead, as `overrides: {macros: {source_column_types: {column: type}}}`.
+-#}
 {% macro source_column_types(relation) -%}
     {%- set types = {} -%}
     {%- if execute -%}
+        {%- do c360_unit_test_override_missing(
+            'source_column_types', 'the column types of its inputs'
+        ) -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
             {%- do types.update({column.name: column.dtype | lower}) -%}
         {%- endfor -%}

@@ -37,7 +37,11 @@ catalog_rows (
     {%- if rows %}
     values
     {%- for row in rows %}
-        ({{ row | join(", ") }}){{ "," if not loop.last }}
+    (
+        {%- for value in row %}
+        {{ value }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ){{ "," if not loop.last }}
     {%- endfor %}
     {%- else %}
     select

@@ -44,3 +44,21 @@
         {{ column }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    One target of a select list, `expression as alias`, as sqlfluff wants it:
+    the expression alone when it is the aliased column itself, and `as alias`
+    on a line of its own (`indent` + 4) when the target, starting at `column`,
+    would pass 80 columns with its comma.
+-#}
+{% macro c360_select_target(expression, alias, column=8, indent=8) -%}
+    {%- set expression = expression | trim -%}
+    {%- if expression == alias -%}
+        {{ expression }}
+    {%- elif column + (expression ~ " as " ~ alias) | length + 1 > 80 -%}
+        {{ expression ~ "\n" ~ " " * (indent + 4) ~ "as " ~ alias }}
+    {%- else -%}
+        {{ expression }} as {{ alias }}
+    {%- endif -%}
+{%- endmacro %}

@@ -10,7 +10,7 @@
 -#}
 {% macro graph_edge_select(from_relation, to_relation, via_relation=none) -%}
     {%- set mapping = c360_mapping() -%}
-    {%- set types = contract_column_types(model.columns if execute else {}) -%}
+    {%- set types = c360_contract_types() -%}
 with
 
 {{ edge_endpoint_rows('start_rows', from_relation, mapping, 'from', types) }},
@@ -66,19 +66,22 @@ select * from edges
     select {{- " distinct" if distinct }}
     {%- for key in key_columns %}
         {%- set edge_column = edge_columns[loop.index0] %}
-        {{ graph_column_expression(
-            key, source_types.get(key), types.get(edge_column) or 'text'
-        ) }}
-            as {{ c360_quote(edge_column) }},
+        {{ c360_select_target(
+            graph_column_expression(
+                key, source_types.get(key), types.get(edge_column) or 'text'
+            ),
+            c360_quote(edge_column)
+        ) }},
     {%- endfor %}
-        {{ join_value_expression(join_column, mapping.get('normalize')) }}
-            as join_value
+        {{ c360_select_target(
+            join_value_expression(join_column, mapping.get('normalize')),
+            'join_value'
+        ) }}
     from {{ relation }}
     where
-    {%- for key in key_columns %}
-        {{ c360_quote(key) }} is not null and
+    {%- for column in (key_columns + [join_column]) | unique(case_sensitive=true) %}
+        {{ "and " if not loop.first }}{{ c360_quote(column) }} is not null
     {%- endfor %}
-        {{ c360_quote(join_column) }} is not null
 
 )
 {%- endmacro %}
@@ -94,10 +97,14 @@ select * from edges
 {{ cte_name }} as (
 
     select {{- " distinct" if distinct }}
-        {{ join_value_expression(mapping.get('via_from_column'), normalize) }}
-            as from_value,
-        {{ join_value_expression(mapping.get('via_to_column'), normalize) }}
-            as to_value
+        {{ c360_select_target(
+            join_value_expression(mapping.get('via_from_column'), normalize),
+            'from_value'
+        ) }},
+        {{ c360_select_target(
+            join_value_expression(mapping.get('via_to_column'), normalize),
+            'to_value'
+        ) }}
     from {{ via_relation }}
     where
         {{ c360_quote(mapping.get('via_from_column')) }} is not null

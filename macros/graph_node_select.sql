@@ -2,12 +2,21 @@
     The select of a node table: the calling model's contract columns (key and
     properties, in its YAML) read from `staging_relation` and converted to
     their graph types. One row per source row, or with `one_node_per_key` one
-    row per distinct non-null key (identity nodes such as IPAddress).
+    row per distinct non-null key (identity nodes such as IPAddress). A lone
+    column sits on the select line, several on lines of their own (sqlfluff).
 -#}
 {% macro graph_node_select(staging_relation) -%}
     {%- set mapping = c360_mapping() -%}
     {%- set source_types = source_column_types(staging_relation) -%}
     {%- set distinct_keys = mapping.get('one_node_per_key', false) -%}
+    {%- set select = "select distinct" if distinct_keys else "select" -%}
+    {%- set columns = [] -%}
+    {%- for name, graph_type in c360_contract_types().items() -%}
+        {%- do columns.append([
+            graph_column_expression(name, source_types.get(name), graph_type),
+            c360_quote(name)
+        ]) -%}
+    {%- endfor -%}
 with
 
 source_rows as (
@@ -18,14 +27,15 @@ source_rows as (
 
 nodes as (
 
-    select {{- " distinct" if distinct_keys }}
-    {%- for column in model.columns.values() %}
-        {%- set name = c360_column_name(column) %}
-        {{ graph_column_expression(
-            name, source_types.get(name), column.data_type
-        ) }} as {{ c360_quote(name) }}
-        {{- "," if not loop.last }}
+    {{ select }}
+    {%- if columns | length == 1 %} {{ c360_select_target(
+        columns[0][0], columns[0][1], column=5 + select | length, indent=4
+    ) }}
+    {%- else %}
+    {%- for expression, alias in columns %}
+        {{ c360_select_target(expression, alias) }}{{ "," if not loop.last }}
     {%- endfor %}
+    {%- endif %}
     from source_rows
     {%- if distinct_keys %}
     where

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from c360.config import Settings
@@ -31,4 +32,22 @@ def test_models_pass_sqlfluff(graph_tables: Settings, dbt_project: Path):
         text=True,
         check=False,
     )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_compiled_models_pass_sqlfluff(graph_tables: Settings, dbt_project: Path):
+    """The SQL dbt runs, macros expanded: compiled inside the project (where
+    sqlfluff finds .sqlfluff), in a directory of this run's own."""
+    env = dbt_environment(graph_tables, profiles_dir=dbt_project)
+    env["C360_BIN"] = str(Path(sys.executable).parent)
+    (PROJECT / "target").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lint-", dir=PROJECT / "target") as compiled:
+        done = subprocess.run(
+            [str(PROJECT / "scripts" / "lint-compiled-sql.sh"), compiled],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

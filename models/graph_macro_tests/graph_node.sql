@@ -1,0 +1,1 @@
+{{ graph_node_select(ref('stand_in_from_table')) }}
