@@ -23,6 +23,7 @@ from neo4j import Driver, ManagedTransaction, RoutingControl
 from neo4j.exceptions import ClientError
 
 from c360 import parallel, types
+from c360.errors import ExportFailedError
 from c360.export import cypher
 from c360.export.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
 from c360.export.rows import Batch
@@ -166,7 +167,13 @@ def write(
         done = 0
         with driver.session(database=database) as session:
             for rows in mine:
-                session.execute_write(_run_batch, statement, rows)
+                try:
+                    session.execute_write(_run_batch, statement, rows)
+                except ClientError as error:
+                    refused = refused_value(statement, rows, error)
+                    if refused is None:
+                        raise
+                    raise ExportFailedError(refused) from error
                 done += len(rows)
                 if on_batch is not None:
                     with reporting:
