@@ -31,6 +31,7 @@ from c360.export.catalog import LabelPlan
 from c360.export.rows import select_sql
 from c360.pg import pg_connection
 from c360.stack import neo4j as stack_neo4j
+from c360.stack import neo4j_admin
 from neo4j import GraphDatabase, Query
 
 Note = Callable[[str], None]
@@ -45,7 +46,7 @@ def empty_graph(settings: Settings, directory: Path) -> None:
     data.write_text("")
     stack_neo4j.stop(settings)
     try:
-        stack_neo4j.admin(
+        neo4j_admin.admin(
             settings,
             [
                 "database",
@@ -87,7 +88,7 @@ def lower_bound(settings: Settings, directory: Path) -> dict[str, Any]:
     stack_neo4j.stop(settings)
     try:
         started = time.perf_counter()
-        stack_neo4j.admin(
+        neo4j_admin.admin(
             settings,
             bulk.import_args(files, settings.neo4j.database, directory / "import.report"),
         )

@@ -34,7 +34,7 @@ from c360.export.snapshot import published_graph
 from c360.export.target import neo4j_target
 from c360.neo4j_driver import connected_driver
 from c360.pg import pg_connection
-from c360.stack import neo4j as stack_neo4j
+from c360.stack import neo4j_admin
 from c360.stack import postgres as stack_postgres
 from c360.transform.dbt import run_dbt
 from graph_helpers import cli, dbt, export, pg_rows, snapshot
@@ -192,7 +192,7 @@ def test_a_failed_import_keeps_the_running_graph_and_says_why(
     report = tmp_path / "import.report"
     args = bulk.import_args(duplicate_key_files(tmp_path), graph_tables.neo4j.database, report)
     with pytest.raises(ExportFailedError) as failure:
-        stack_neo4j.replace_database(graph_tables, args, report)
+        neo4j_admin.replace_database(graph_tables, args, report)
     message = str(failure.value)
     assert "Id 'a' is defined more than once in group 'C360Duplicate'" in message
     assert "The running graph was not touched" in message

@@ -158,14 +158,14 @@ def run_script(run: Run, output: Path) -> None:
 
 def run_bulk(run: Run, driver: Driver, directory: Path | None) -> list[Count]:
     """CSV files by COPY, then a new database imported beside the running one and
-    swapped in only if the import succeeds (`c360.stack.neo4j.replace_database`)."""
+    swapped in only if the import succeeds (`c360.stack.neo4j_admin.replace_database`)."""
     settings = run.settings
     if settings.stack_mode != "local" or not settings.neo4j.is_local:
         raise ConfigError(
             "bulk mode imports into the local stack's Neo4j only; use --mode merge "
             "for a remote server"
         )
-    from c360.stack import neo4j as stack_neo4j  # lazily: only bulk mode needs the stack
+    from c360.stack import neo4j_admin  # lazily: only bulk mode needs the stack
 
     assert directory is not None
     run.check_deletes(
@@ -192,7 +192,7 @@ def run_bulk(run: Run, driver: Driver, directory: Path | None) -> list[Count]:
         files = bulk.write_csvs(run.graph.snapshot, largest_first, directory, copied)
     import_started = time.monotonic()
     with run.phase("import"):
-        stack_neo4j.replace_database(
+        neo4j_admin.replace_database(
             settings,
             bulk.import_args(files, run.database, directory / "import.report"),
             directory / "import.report",

@@ -4,8 +4,8 @@
 that point psql, dbt and the Neo4j tools at them. With `C360_STACK=external`
 nothing is started or stopped: the servers belong to someone else.
 
-The bulk exporter drives Neo4j directly through `c360.stack.neo4j`: `stop`,
-`admin(["database", "import", "full", ...])`, `start`, `wait_for_bolt`.
+The bulk exporter replaces the database through `c360.stack.neo4j_admin`
+(`replace_database`: import beside the running server, swap on success).
 """
 
 from __future__ import annotations

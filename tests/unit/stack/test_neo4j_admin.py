@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from c360.stack.neo4j import _root_cause
+from c360.stack.neo4j_admin import root_cause
 
 
 def test_the_innermost_java_cause_is_the_message():
@@ -12,8 +12,8 @@ def test_the_innermost_java_cause_is_the_message():
         "\tat x.y(Z.java:1)\n"
         "Caused by: DuplicateInputIdException: Id 'a' is defined more than once\n"
     )
-    assert _root_cause(output) == "DuplicateInputIdException: Id 'a' is defined more than once"
+    assert root_cause(output) == "DuplicateInputIdException: Id 'a' is defined more than once"
 
 
 def test_without_a_java_cause_the_output_tail_is_the_message():
-    assert _root_cause("one\ntwo\n").endswith("one\ntwo")
+    assert root_cause("one\ntwo\n").endswith("one\ntwo")
