@@ -259,7 +259,7 @@ def stage_merge_clear(ctx: Context, rows: int) -> Stage:
         "from c360.config import Settings\n"
         "from c360.neo4j_driver import connected_driver\n"
         "from c360.pg import pg_connection\n"
-        "from c360 import catalog, merge\n"
+        "from c360.export import catalog, merge\n"
         "s = Settings.from_env()\n"
         "with pg_connection(s.postgres.dsn()) as conn:\n"
         "    plan = catalog.read_plan(conn)\n"

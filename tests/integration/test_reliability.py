@@ -48,7 +48,8 @@ SWAPPED_TYPE = "edge:TAGGED_WITH"
 @pytest.fixture(scope="module")
 def exported(graph_tables: Settings, driver: Driver) -> dict[str, Any]:
     """A bulk export of the published graph tables; the graph as it then is."""
-    result = export(graph_tables, mode="bulk")
+    # this module's graph, whatever an earlier module left in the test server
+    result = export(graph_tables, mode="bulk", allow_mass_delete=True)
     assert result.status == "completed"
     return snapshot(driver, graph_tables)
 
