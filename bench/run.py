@@ -56,16 +56,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baselines  # noqa: E402
-from c360.config import Settings, local_secret  # noqa: E402
+from c360.config import Settings  # noqa: E402
 from c360.pg import open_connection  # noqa: E402
+from c360.samples.load import SOURCE_KINDS, SourceTargets, reader_environment  # noqa: E402
 from c360.transform.dbt import copy_project, dbt_environment, dbt_executable  # noqa: E402
 
-SOURCE_KINDS = ("profiles_db", "streaming_db", "support_db")
-PASSWORD_VARS = {
-    "profiles_db": "C360_PROFILES_DB_PASSWORD",
-    "streaming_db": "C360_STREAMING_DB_PASSWORD",
-    "support_db": "C360_SUPPORT_DB_PASSWORD",
-}
 EXPORTER_STAGES = ("bulk", "merge_clear", "merge", "incremental")
 
 
@@ -163,7 +158,7 @@ class Context:
         return str(exe) if exe.exists() else "c360-export"
 
     def source_db(self, kind: str) -> str:
-        return f"{self.prefix}{kind}"
+        return SourceTargets.with_prefix(self.prefix).database(kind)  # type: ignore[arg-type]
 
 
 def prepare(args: argparse.Namespace) -> Context:
@@ -180,9 +175,8 @@ def prepare(args: argparse.Namespace) -> Context:
         # databases: the user's project and reference databases stay untouched
         project = copy_project(project, work / "project", args.database_prefix)
         if settings.stack_mode == "local":
-            # the reader roles are shared by every prefix: keep their passwords
-            for kind, var in PASSWORD_VARS.items():
-                env.setdefault(var, local_secret(settings.home, kind))
+            # the reader roles are shared by every prefix: pass their passwords on to attach
+            env.update(reader_environment(settings, env))
     profiles = work / "profiles"
     profiles.mkdir(exist_ok=True)
     shutil.copy(REPO / "profiles.example.yml", profiles / "profiles.yml")

@@ -1,28 +1,48 @@
 {#-
     The control row a generated model was written from: the `c360` entry of
-    its meta (written by `c360-export models generate`). Empty at parse time.
-    dbt gives a unit test no meta: the test states the row instead, as
-    `overrides: {macros: {c360_mapping: {...}}}`.
+    its meta (written by `c360-export models generate`), holding every one of
+    `keys` (the keys the caller reads). At execution only: the graph macros
+    render nothing at parse time. dbt gives a unit test no meta: the test
+    states the row instead, as `overrides: {macros: {c360_mapping: {...}}}`.
 -#}
-{% macro c360_mapping() -%}
-    {%- if not execute -%}
-        {{ return({}) }}
-    {%- endif -%}
+{% macro c360_mapping(keys) -%}
     {%- do c360_unit_test_override_missing('c360_mapping', 'its control row') -%}
-    {{ return(model.config.get('meta', {}).get('c360', {})) }}
+    {{ return(c360_checked_meta(
+        model.config.get('meta', {}).get('c360'), keys, 'model ' ~ model.name
+    )) }}
+{%- endmacro %}
+
+
+{#-
+    `meta`, the `meta.c360` of `owner` (`model node_account`), once it holds
+    every one of `keys`. Its shape is c360.transform.meta's; a file written
+    by another version of c360, or edited by hand, would otherwise compile to
+    broken SQL.
+-#}
+{% macro c360_checked_meta(meta, keys, owner) -%}
+    {%- set meta = meta or {} -%}
+    {%- set missing = [] -%}
+    {%- for key in keys if key not in meta -%}
+        {%- do missing.append(key) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            owner ~ ": its meta.c360 has no " ~ missing | join(', ')
+            ~ " (docs/architecture.md lists the keys); run "
+            ~ "`c360-export models generate` to write the generated files again"
+        ) }}
+    {%- endif -%}
+    {{ return(meta) }}
 {%- endmacro %}
 
 
 {#-
     The data type of each column of the calling model's YAML (its contract),
-    by source column name, in YAML order. Empty at parse time. dbt gives a
+    by source column name, in YAML order; at execution only. dbt gives a
     unit test no columns: the test states them instead, as
     `overrides: {macros: {c360_contract_types: {column: type, ...}}}`.
 -#}
 {% macro c360_contract_types() -%}
-    {%- if not execute -%}
-        {{ return({}) }}
-    {%- endif -%}
     {%- do c360_unit_test_override_missing('c360_contract_types', 'its columns') -%}
     {{ return(contract_column_types(model.columns)) }}
 {%- endmacro %}
@@ -68,21 +88,19 @@
 
 {#-
     The graph node (dbt's `graph` context) of the model whose table is
-    `relation`, e.g. the model a generic test checks; empty at parse time.
-    A unit test, whose `graph` is empty, states the node as an override.
+    `relation`, e.g. the model a generic test checks, or empty; at execution
+    only. A unit test, whose `graph` is empty, states the node as an override.
 -#}
 {% macro c360_model_of(relation) -%}
-    {%- if execute -%}
-        {%- do c360_unit_test_override_missing(
-            'c360_model_of', "the checked model's node (meta, columns)"
-        ) -%}
-        {%- for node in graph.nodes.values()
-            if node.resource_type == 'model'
-            and node.schema == relation.schema
-            and node.alias == relation.identifier -%}
-            {{ return(node) }}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- do c360_unit_test_override_missing(
+        'c360_model_of', "the checked model's node (meta, columns)"
+    ) -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model'
+        and node.schema == relation.schema
+        and node.alias == relation.identifier -%}
+        {{ return(node) }}
+    {%- endfor -%}
     {{ return({}) }}
 {%- endmacro %}
 
@@ -112,19 +130,18 @@
 
 
 {#-
-    The data type of each column of `relation`, by column name. A unit test's
-    inputs are CTEs of its given rows, not tables: the test states the types
-    instead, as `overrides: {macros: {source_column_types: {column: type}}}`.
+    The data type of each column of `relation`, by column name; at execution
+    only. A unit test's inputs are CTEs of its given rows, not tables: the
+    test states the types instead, as
+    `overrides: {macros: {source_column_types: {column: type}}}`.
 -#}
 {% macro source_column_types(relation) -%}
+    {%- do c360_unit_test_override_missing(
+        'source_column_types', 'the column types of its inputs'
+    ) -%}
     {%- set types = {} -%}
-    {%- if execute -%}
-        {%- do c360_unit_test_override_missing(
-            'source_column_types', 'the column types of its inputs'
-        ) -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do types.update({column.name: column.dtype | lower}) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do types.update({column.name: column.dtype | lower}) -%}
+    {%- endfor -%}
     {{ return(types) }}
 {%- endmacro %}

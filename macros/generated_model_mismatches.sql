@@ -1,181 +1,161 @@
 {#-
-    A query returning one row per difference between the generated models
-    (their meta in dbt's `graph` context, written by `c360-export models
-    generate`) and the active control rows: (kind, name, problem).
+    A query returning one row per difference between the control seeds and
+    the rows the generated files were made from (the calling test's
+    `meta.c360`, written by `c360-export models generate`):
+    (seed_name, row_key, problem), the row named by its key columns
+    (`label=Account`). Every column of every row, inactive ones included, is
+    compared as dbt loaded it, so any edit not followed by `models generate`
+    stops the build, whatever it would change. The rules the rows must keep
+    are not checked here: `models generate` applies them (c360.control.rules).
 -#}
 {% macro generated_model_mismatches_sql() -%}
-    {%- set generated = [] -%}
-    {%- if execute -%}
-        {%- for node in graph.nodes.values() | sort(attribute='name') -%}
-            {%- set mapping = node.config.get('meta', {}).get('c360', {}) -%}
-            {%- if node.resource_type == 'model' and mapping.get('kind') -%}
-                {%- do generated.append([
-                    mapping.kind, generated_model_identity(mapping),
-                    generated_model_signature(mapping), node.name
-                ]) -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set seeds = c360_control_rows() -%}
 with
 
-generated (kind, identity, signature, model_name) as (
+generated_rows as (
 
-    {%- if generated %}
-    values
-    {%- for row in generated %}
-        (
-            {%- for value in row -%}
-                {{ sql_literal(value) }}{{ ", " if not loop.last }}
-            {%- endfor -%}
-        ){{ "," if not loop.last }}
-    {%- endfor %}
-    {%- else %}
-    select null, null, null, null where false
+    select
+        'generated' as side,
+        control_files.key as seed_name,
+        control_files.value -> 'key_columns' as key_columns,
+        file_rows.value as row_values
+    from jsonb_each(
+        cast({{ sql_literal(tojson(seeds)) }} as jsonb)
+    ) as control_files
+    cross join lateral
+        jsonb_array_elements(control_files.value -> 'rows') as file_rows
+
+),
+
+seed_rows as (
+    {%- for seed_name, control_file in seeds.items() %}
+
+    select
+        'seed' as side,
+        {{ sql_literal(seed_name) }} as seed_name,
+        cast({{ sql_literal(tojson(control_file.key_columns)) }} as jsonb)
+            as key_columns,
+        to_jsonb(seed_table) as row_values
+    from {{ ref(seed_name) }} as seed_table
+    {%- if not loop.last %}
+    union all
     {%- endif %}
+    {%- endfor %}
 
 ),
 
-nodes as (
-
-    select * from {{ ref('node_label_mappings') }} where is_active
-
-),
-
-relationships as (
-
-    select * from {{ ref('relationship_mappings') }} where is_active
-
-),
-
-exclusions as (
-
-    select * from {{ ref('field_exclusion_rules') }} where is_excluded
-
-),
-
-{#- `sources` is referenced so that this test runs before every graph model. #}
-sources as (
-
-    select * from {{ ref('source_databases') }}
-
-),
-
-staging_tables as (
-
-    select source_name, table_name from nodes
-    union
-    select via_source_name, via_table_name
-    from relationships
-    where via_table_name is not null
-
-),
-
-expected as (
+keyed_rows as (
 
     select
-        'staging' as kind,
-        staging_tables.source_name || '.' || staging_tables.table_name
-            as identity,
-        coalesce(string_agg(
-            exclusions.column_name, ' '
-            order by exclusions.column_name collate "C"
-        ), '') as signature
-    from staging_tables
-    left join exclusions
+        all_rows.side,
+        all_rows.seed_name,
+        all_rows.row_values,
+        (
+            select
+                string_agg(
+                    keys.key_column || '='
+                    || coalesce(all_rows.row_values ->> keys.key_column, '<blank>'),
+                    ' ' order by keys.position
+                )
+            from jsonb_array_elements_text(all_rows.key_columns)
+                with ordinality as keys (key_column, position)
+        ) as row_key
+    from (
+        select * from generated_rows
+        union all
+        select * from seed_rows
+    ) as all_rows
+
+),
+
+rows_per_key as (
+
+    select
+        seed_name,
+        row_key,
+        count(*) filter (where side = 'seed') as in_seed,
+        count(*) filter (where side = 'generated') as in_generated
+    from keyed_rows
+    group by seed_name, row_key
+
+),
+
+column_values as (
+
+    select
+        keyed_rows.side,
+        keyed_rows.seed_name,
+        keyed_rows.row_key,
+        fields.key as column_name,
+        fields.value
+    from keyed_rows
+    inner join rows_per_key
         on
-            staging_tables.source_name = exclusions.source_name
-            and staging_tables.table_name = exclusions.table_name
-    group by staging_tables.source_name, staging_tables.table_name
-    union all
-    select
-        'node' as kind,
-        label as identity,
-        concat_ws(
-            '|', source_name, table_name,
-            regexp_replace(trim(key_columns), '\s+', ' ', 'g'),
-            coalesce(regexp_replace(trim(property_columns), '\s+', ' ', 'g'), ''),
-            cast(one_node_per_key as text)
-        ) as signature
-    from nodes
-    union all
-    select
-        'edge' as kind,
-        relationship_type as identity,
-        concat_ws(
-            '|', from_label, from_column, to_label, to_column,
-            coalesce(via_source_name, ''), coalesce(via_table_name, ''),
-            coalesce(via_from_column, ''), coalesce(via_to_column, ''),
-            coalesce(normalize, ''), cast(execution_order as text),
-            coalesce(
-                dangling_severity,
-                {{ sql_literal(var('c360_dangling_severity_values')[0]) }}
-            )
-        ) as signature
-    from relationships
+            keyed_rows.seed_name = rows_per_key.seed_name
+            and keyed_rows.row_key = rows_per_key.row_key
+    cross join lateral jsonb_each(keyed_rows.row_values) as fields
+    where rows_per_key.in_seed = 1 and rows_per_key.in_generated = 1
 
 ),
 
-mismatches as (
+problems as (
 
     select
-        coalesce(expected.kind, generated.kind) as kind,
-        coalesce(expected.identity, generated.identity) as identity,
+        seed_name,
+        row_key,
         case
-            when generated.identity is null
-                then 'active control rows need a generated model, none exists'
-            when expected.identity is null
-                then 'generated model ' || generated.model_name
-                || ' has no active control row'
-            else 'generated model ' || generated.model_name
-                || ' was written from other control rows ('
-                || generated.signature || ' vs ' || expected.signature || ')'
+            when in_generated = 0
+                then 'a row the generated files were not made from'
+            when in_seed = 0
+                then 'the generated files were made from this row, '
+                || 'which the seed no longer holds'
+            else in_seed || ' rows with this key; the generated files were '
+                || 'made from ' || in_generated
         end as problem
-    from expected
-    full outer join generated
+    from rows_per_key
+    where in_seed <> in_generated
+    union all
+    select
+        coalesce(seed_values.seed_name, generated_values.seed_name),
+        coalesce(seed_values.row_key, generated_values.row_key),
+        'column '
+        || coalesce(seed_values.column_name, generated_values.column_name)
+        || ' differs from the row the generated files were made from'
+    from (
+        select * from column_values where side = 'seed'
+    ) as seed_values
+    full outer join (
+        select * from column_values where side = 'generated'
+    ) as generated_values
         on
-            expected.kind = generated.kind
-            and expected.identity = generated.identity
-    where
-        generated.identity is null
-        or expected.identity is null
-        or expected.signature <> generated.signature
+            seed_values.seed_name = generated_values.seed_name
+            and seed_values.row_key = generated_values.row_key
+            and seed_values.column_name = generated_values.column_name
+    where seed_values.value is distinct from generated_values.value
 
 )
 
-select * from mismatches
+select * from problems
+order by seed_name, row_key, problem
 {%- endmacro %}
 
 
-{#- What a generated model stands for: its label, type or source table. -#}
-{% macro generated_model_identity(mapping) -%}
-    {%- if mapping.kind == 'staging' -%}
-        {{ return(mapping.source_name ~ '.' ~ mapping.table_name) }}
-    {%- elif mapping.kind == 'node' -%}
-        {{ return(mapping.label) }}
-    {%- else -%}
-        {{ return(mapping.relationship_type) }}
+{#-
+    The rows the generated files were made from, by seed: the calling test's
+    meta.c360 `seeds` ({seed: {key_columns, rows}}). Empty at parse time.
+-#}
+{% macro c360_control_rows() -%}
+    {%- if not execute -%}
+        {{ return({}) }}
     {%- endif -%}
-{%- endmacro %}
-
-
-{#- The control-row fields a generated model was written from, as one string. -#}
-{% macro generated_model_signature(mapping) -%}
-    {%- if mapping.kind == 'staging' -%}
-        {{ return(mapping.excluded_columns | join(' ')) }}
-    {%- elif mapping.kind == 'node' -%}
-        {{ return([
-            mapping.source_name, mapping.table_name,
-            mapping.key_columns | join(' '),
-            mapping.property_columns | join(' '),
-            'true' if mapping.one_node_per_key else 'false'
-        ] | join('|')) }}
-    {%- else -%}
-        {{ return([
-            mapping.from_label, mapping.from_column, mapping.to_label,
-            mapping.to_column, mapping.via_source_name or '',
-            mapping.via_table_name or '', mapping.via_from_column or '',
-            mapping.via_to_column or '', mapping.normalize or '',
-            mapping.execution_order | string, mapping.dangling_severity or ''
-        ] | join('|')) }}
-    {%- endif -%}
+    {%- set meta = c360_checked_meta(
+        model.config.get('meta', {}).get('c360'), ['seeds'], 'test ' ~ model.name
+    ) -%}
+    {%- for seed_name, control_file in meta.seeds.items() -%}
+        {%- do c360_checked_meta(
+            control_file, ['key_columns', 'rows'],
+            'test ' ~ model.name ~ ' (seeds.' ~ seed_name ~ ')'
+        ) -%}
+    {%- endfor -%}
+    {{ return(meta.seeds) }}
 {%- endmacro %}

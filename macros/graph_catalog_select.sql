@@ -1,21 +1,33 @@
 {#-
     The rows of graph.graph_catalog, read at execute time from the meta of the
     generated node and edge models in dbt's `graph` context: table names are
-    the models' own names, so the naming rule lives only in c360.scaffold.
-    Nodes get execution_order 0 (load before any relationship).
+    the models' own names, so the naming rule lives only in
+    c360.transform.naming. Nodes get execution_order 0 (load before any
+    relationship).
 -#}
 {% macro graph_catalog_select() -%}
     {%- set rows = [] -%}
     {%- if execute -%}
-        {%- for node in graph.nodes.values() | sort(attribute='name') -%}
-            {%- set mapping = node.config.get('meta', {}).get('c360', {}) -%}
-            {%- if node.resource_type == 'model' and mapping.get('kind') == 'node' -%}
+        {%- for node in graph.nodes.values() | sort(attribute='name')
+            if node.resource_type == 'model'
+            and node.config.get('meta', {}).get('c360') is not none -%}
+            {%- set meta = node.config.meta.c360 -%}
+            {%- set owner = 'model ' ~ node.name -%}
+            {%- set kind = c360_checked_meta(meta, ['kind'], owner).kind -%}
+            {%- if kind == 'node' -%}
+                {%- set mapping = c360_checked_meta(
+                    meta, ['label', 'key_columns'], owner
+                ) -%}
                 {%- do rows.append([
                     "'node'", sql_literal(mapping.label), sql_literal(node.alias),
                     sql_text_array(mapping.key_columns), "null", "null",
                     sql_text_array(none), sql_text_array(none), "0"
                 ]) -%}
-            {%- elif node.resource_type == 'model' and mapping.get('kind') == 'edge' -%}
+            {%- elif kind == 'edge' -%}
+                {%- set mapping = c360_checked_meta(meta, [
+                    'relationship_type', 'from_label', 'to_label',
+                    'start_columns', 'end_columns', 'execution_order'
+                ], owner) -%}
                 {%- do rows.append([
                     "'edge'", sql_literal(mapping.relationship_type),
                     sql_literal(node.alias), sql_text_array(none),

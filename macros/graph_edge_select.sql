@@ -9,7 +9,11 @@
     start_<key>/end_<key>, converted like the node tables' keys.
 -#}
 {% macro graph_edge_select(from_relation, to_relation, via_relation=none) -%}
-    {%- set mapping = c360_mapping() -%}
+    {#- the meta, the columns and the input tables exist only at execution -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set mapping = c360_mapping(c360_edge_keys(via_relation is not none)) -%}
     {%- set types = c360_contract_types() -%}
 with
 
@@ -24,10 +28,10 @@ with
 edges as (
 
     select distinct
-    {%- for column in mapping.get('start_columns', []) %}
+    {%- for column in mapping.start_columns %}
         start_rows.{{ c360_quote(column) }},
     {%- endfor %}
-    {%- for column in mapping.get('end_columns', []) %}
+    {%- for column in mapping.end_columns %}
         end_rows.{{ c360_quote(column) }}{{ "," if not loop.last }}
     {%- endfor %}
     from start_rows
@@ -57,9 +61,9 @@ select * from edges
 -#}
 {% macro edge_endpoint_rows(cte_name, relation, mapping, side, types, distinct=true) -%}
     {%- set prefix = 'start' if side == 'from' else 'end' -%}
-    {%- set key_columns = mapping.get(side ~ '_key_columns', []) -%}
-    {%- set edge_columns = mapping.get(prefix ~ '_columns', []) -%}
-    {%- set join_column = mapping.get(side ~ '_column') -%}
+    {%- set key_columns = mapping[side ~ '_key_columns'] -%}
+    {%- set edge_columns = mapping[prefix ~ '_columns'] -%}
+    {%- set join_column = mapping[side ~ '_column'] -%}
     {%- set source_types = source_column_types(relation) -%}
 {{ cte_name }} as (
 
@@ -74,7 +78,7 @@ select * from edges
         ) }},
     {%- endfor %}
         {{ c360_select_target(
-            join_value_expression(join_column, mapping.get('normalize')),
+            join_value_expression(join_column, mapping.normalize),
             'join_value'
         ) }}
     from {{ relation }}
@@ -93,24 +97,37 @@ select * from edges
     rows with a null value link nothing and are left out.
 -#}
 {% macro edge_via_rows(cte_name, via_relation, mapping, distinct=true) -%}
-    {%- set normalize = mapping.get('normalize') -%}
+    {%- set normalize = mapping.normalize -%}
 {{ cte_name }} as (
 
     select {{- " distinct" if distinct }}
         {{ c360_select_target(
-            join_value_expression(mapping.get('via_from_column'), normalize),
+            join_value_expression(mapping.via_from_column, normalize),
             'from_value'
         ) }},
         {{ c360_select_target(
-            join_value_expression(mapping.get('via_to_column'), normalize),
+            join_value_expression(mapping.via_to_column, normalize),
             'to_value'
         ) }}
     from {{ via_relation }}
     where
-        {{ c360_quote(mapping.get('via_from_column')) }} is not null
-        and {{ c360_quote(mapping.get('via_to_column')) }} is not null
+        {{ c360_quote(mapping.via_from_column) }} is not null
+        and {{ c360_quote(mapping.via_to_column) }} is not null
 
 )
+{%- endmacro %}
+
+
+{#-
+    The keys of an edge model's meta.c360 that graph_edge_select and the
+    dangling_rows test read, the junction's columns only when there is one.
+-#}
+{% macro c360_edge_keys(through_junction) -%}
+    {%- set keys = [
+        'from_column', 'to_column', 'normalize', 'from_key_columns',
+        'to_key_columns', 'start_columns', 'end_columns'
+    ] -%}
+    {{ return(keys + (['via_from_column', 'via_to_column'] if through_junction else [])) }}
 {%- endmacro %}
 
 

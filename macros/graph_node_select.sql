@@ -6,9 +6,13 @@
     column sits on the select line, several on lines of their own (sqlfluff).
 -#}
 {% macro graph_node_select(staging_relation) -%}
-    {%- set mapping = c360_mapping() -%}
+    {#- the meta, the columns and the input tables exist only at execution -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set mapping = c360_mapping(['key_columns', 'one_node_per_key']) -%}
     {%- set source_types = source_column_types(staging_relation) -%}
-    {%- set distinct_keys = mapping.get('one_node_per_key', false) -%}
+    {%- set distinct_keys = mapping.one_node_per_key -%}
     {%- set select = "select distinct" if distinct_keys else "select" -%}
     {%- set columns = [] -%}
     {%- for name, graph_type in c360_contract_types().items() -%}
@@ -39,7 +43,7 @@ nodes as (
     from source_rows
     {%- if distinct_keys %}
     where
-    {%- for key in mapping.get('key_columns', []) %}
+    {%- for key in mapping.key_columns %}
         {{ "and " if not loop.first }}{{ c360_quote(key) }} is not null
     {%- endfor %}
     {%- endif %}

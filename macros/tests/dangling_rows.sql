@@ -11,8 +11,16 @@
     rows the edge table leaves out.
 -#}
 {% test dangling_rows(model, side, from_relation, to_relation, via_relation=none) -%}
+    {#- the meta, the columns and the input tables exist only at execution -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set edge = c360_model_of(model) -%}
-    {%- set mapping = edge.get('config', {}).get('meta', {}).get('c360', {}) -%}
+    {%- set mapping = c360_checked_meta(
+        edge.get('config', {}).get('meta', {}).get('c360'),
+        c360_edge_keys(side == 'via'),
+        'model ' ~ edge.get('name', model)
+    ) -%}
     {%- set types = contract_column_types(edge.get('columns', {})) -%}
 with
 

@@ -1,5 +1,6 @@
 -- support_db: the legacy support desk.
--- The read-only login role is created by c360.sourcedb (passwords never live in SQL files).
+-- The one place its tables and columns are written (sources/README.md): keep to plain
+-- `create table` statements with unquoted names, which c360.samples.schema reads.
 
 create table tickets (
     ticket_id varchar(32) primary key,

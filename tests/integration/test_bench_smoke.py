@@ -19,11 +19,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 from c360.config import Settings
+from c360.samples.load import SOURCE_KINDS
 
 PROJECT = Path(__file__).resolve().parents[2]
 PREFIX = "benchsmoke_"
 STAGING = "benchsmoke_c360"
-SOURCES = ("profiles_db", "streaming_db", "support_db")
 
 REQUIRED_KEYS = (
     "scale_factor",
@@ -43,7 +43,7 @@ def _drop_databases(settings: Settings) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            for name in (STAGING, *(PREFIX + s for s in SOURCES)):
+            for name in (STAGING, *(PREFIX + s for s in SOURCE_KINDS)):
                 cur.execute(f'drop database if exists "{name}" with (force)')
     finally:
         conn.close()

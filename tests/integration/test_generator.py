@@ -13,7 +13,7 @@ from c360.cli import app
 from c360.config import Settings
 from c360.errors import ConfigError
 from c360.samples.generator import ScaleCounts, generate
-from c360.samples.load import SOURCE_KINDS, SOURCE_TABLES, SourceTargets, drop_database
+from c360.samples.load import SOURCE_KINDS, SourceTargets, drop_database, source_schema
 from typer.testing import CliRunner
 
 PREFIXES = ("t_gen_a_", "t_gen_b_", "t_gen_c_", "t_gen_d_", "t_gen_cli_")
@@ -37,6 +37,11 @@ def scalar(settings: Settings, database: str, query: str) -> Any:
         conn.close()
 
 
+def source_tables(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Each kind's tables, as its schema.sql creates them."""
+    return {kind: source_schema(settings.project_dir, kind).table_names for kind in SOURCE_KINDS}
+
+
 def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
     return {
         table: scalar(
@@ -44,7 +49,7 @@ def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
             targets.database(kind),
             f"select md5(string_agg(t::text, E'\\n' order by t::text)) from {table} t",
         )
-        for kind, tables in SOURCE_TABLES.items()
+        for kind, tables in source_tables(settings).items()
         for table in tables
     }
 
@@ -52,7 +57,7 @@ def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
 def stored_counts(settings: Settings, targets: SourceTargets) -> dict[str, int]:
     return {
         table: scalar(settings, targets.database(kind), f"select count(*) from {table}")
-        for kind, tables in SOURCE_TABLES.items()
+        for kind, tables in source_tables(settings).items()
         for table in tables
     }
 

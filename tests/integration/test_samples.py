@@ -9,12 +9,13 @@ import psycopg2
 import pytest
 from c360.config import Settings
 from c360.samples.load import (
-    READER_ROLES,
     SOURCE_KINDS,
-    SOURCE_TABLES,
+    SourceKind,
     SourceTargets,
     drop_database,
     reader_password,
+    reference_rows,
+    source_schema,
 )
 from c360.samples.story import headline_answer, load_samples
 from psycopg2 import errors as pg_errors
@@ -29,6 +30,11 @@ def story(stack: Settings) -> Iterator[tuple[Settings, dict[str, int]]]:
     yield stack, counts
     for kind in SOURCE_KINDS:
         drop_database(stack, TARGETS.database(kind))
+
+
+def source_tables(settings: Settings) -> dict[SourceKind, tuple[str, ...]]:
+    """Each kind's tables, as its schema.sql creates them."""
+    return {kind: source_schema(settings.project_dir, kind).table_names for kind in SOURCE_KINDS}
 
 
 def rows(settings: Settings, database: str, query: str, params: Any = None) -> list[tuple]:
@@ -52,8 +58,8 @@ def checksum(settings: Settings, database: str, table: str) -> str:
 
 def test_every_table_is_loaded_and_counted(story):
     settings, counts = story
-    assert set(counts) == {t for tables in SOURCE_TABLES.values() for t in tables}
-    for kind, tables in SOURCE_TABLES.items():
+    assert set(counts) == {t for tables in source_tables(settings).values() for t in tables}
+    for kind, tables in source_tables(settings).items():
         for table in tables:
             stored = scalar(settings, TARGETS.database(kind), f"select count(*) from {table}")
             assert stored == counts[table] > 0, table
@@ -243,11 +249,11 @@ def test_reader_role_reads_but_cannot_write(story, kind):
     settings, _ = story
     password = reader_password(settings, kind, {})
     database = TARGETS.database(kind)
-    table = SOURCE_TABLES[kind][0]
+    table = source_tables(settings)[kind][0]
     conn = psycopg2.connect(
         host=settings.postgres.host,
         port=settings.postgres.port,
-        user=READER_ROLES[kind],
+        user=reference_rows(settings.project_dir)[kind].user_name,
         password=password,
         dbname=database,
     )
@@ -265,13 +271,26 @@ def test_reloading_gives_identical_rows(story):
     settings, _ = story
     before = {
         table: checksum(settings, TARGETS.database(kind), table)
-        for kind, tables in SOURCE_TABLES.items()
+        for kind, tables in source_tables(settings).items()
         for table in tables
     }
     load_samples(settings, TARGETS)
     after = {
         table: checksum(settings, TARGETS.database(kind), table)
-        for kind, tables in SOURCE_TABLES.items()
+        for kind, tables in source_tables(settings).items()
         for table in tables
     }
     assert after == before
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_the_tables_are_the_columns_read_from_schema_sql(story, kind):
+    settings, _ = story
+    created = rows(
+        settings,
+        TARGETS.database(kind),
+        "select table_name::text, array_agg(column_name::text order by ordinal_position) "
+        "from information_schema.columns where table_schema = 'public' group by 1",
+    )
+    schema = source_schema(settings.project_dir, kind)
+    assert dict(created) == {t.name: list(t.column_names) for t in schema.tables}

@@ -18,11 +18,11 @@ from typing import Any
 
 import psycopg2
 import pytest
+import yaml
 from c360.cli import app
 from c360.config import Settings
 from c360.errors import ConfigError
-from c360.samples.load import PASSWORD_ENV_VARS, SOURCE_KINDS, SourceTargets, drop_database
-from c360.samples.load import reader_password as sample_reader_password
+from c360.samples.load import SOURCE_KINDS, SourceTargets, drop_database, reader_environment
 from c360.samples.story import load_samples
 from c360.transform.attach import attach_sources
 from c360.transform.dbt import copy_project as copy_dbt_project
@@ -65,9 +65,7 @@ def sources(base_settings: Settings) -> Iterator[SourceTargets]:
 @pytest.fixture(scope="module")
 def source_env(base_settings: Settings) -> dict[str, str]:
     """The reader passwords, passed the documented way: the variables the rows name."""
-    return {
-        PASSWORD_ENV_VARS[k]: sample_reader_password(base_settings, k, {}) for k in SOURCE_KINDS
-    }
+    return reader_environment(base_settings, {})
 
 
 @pytest.fixture(scope="module")
@@ -398,39 +396,69 @@ def _add_node(line: str) -> Any:
     return lambda project: append_row(project, "node_label_mappings", line)
 
 
-# (name, change, the dbt message parts, the Python message parts)
+# (name, change, the dbt message parts, the Python message parts): dbt names the
+# edited row and asks for `models generate`, which names what is wrong with it.
 MALFORMED = [
     (
         "bad_label",
         _add_node("bad-label,support,agents,agent_id,,false,true,x"),
-        ["label=bad-label", "label must match"],
+        ["node_label_mappings (label=bad-label): a row the generated files were not made from"],
         ["node_label_mappings.csv:13 (label=bad-label)", "label must match"],
     ),
     (
         "unknown_source",
         _add_node("Agent,nosuch,agents,agent_id,,false,true,x"),
-        ["label=Agent", "unknown source 'nosuch'"],
+        ["node_label_mappings (label=Agent): a row the generated files were not made from"],
         ["node_label_mappings.csv:13 (label=Agent)", "unknown source 'nosuch'"],
     ),
     (
         "unknown_column",
         _add_node("Agent,support,agents,agent_key,,false,true,x"),
-        ["label=Agent", "key column 'agent_key' does not exist in support.agents"],
+        ["node_label_mappings (label=Agent): a row the generated files were not made from"],
         ["node_label_mappings.csv:13 (label=Agent)", "'agent_key' does not exist"],
     ),
     (
         "duplicate_mapping",
         _add_node("Plan,profiles,plans,plan_id,,false,true,x"),
-        ["label=Plan", "duplicate mapping for label Plan"],
+        ["node_label_mappings (label=Plan): 2 rows with this key"],
         ["node_label_mappings.csv:13 (label=Plan)", "duplicate mapping"],
     ),
     (
         "inactive_label",
         lambda p: _set_inactive(p, "Media"),
-        ["relationship_type=PLAYED", "its to_label 'Media' is inactive"],
+        ["node_label_mappings (label=Media): column is_active differs"],
         ["relationship_mappings.csv:5 (relationship_type=PLAYED)", "'Media' is inactive"],
     ),
 ]
+
+
+def graph_table_oids(settings: Settings) -> list[tuple[Any, ...]]:
+    return query(
+        settings, "select oid from pg_class where relnamespace = 'graph'::regnamespace order by 1"
+    )
+
+
+def edited_copy(scenario: Scenario, tmp_path: Path, change: Any) -> tuple[Settings, Path]:
+    """A copy of the scenario's project with `change` made to its control rows,
+    on the same staging database, without `models generate`."""
+    project = tmp_path / "project"
+    shutil.copytree(scenario.project, project, ignore=shutil.ignore_patterns("target", "logs"))
+    change(project)
+    return replace(scenario.settings, project_dir=project), project
+
+
+def assert_build_stops_before_any_graph_table(
+    settings: Settings, project: Path, parts: list[str]
+) -> None:
+    before = graph_table_oids(settings)
+    done = run_dbt(settings, project, ["build"])
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    for part in parts:
+        assert part in output, output[-6000:]
+    assert "Run `c360-export models generate`" in output
+    assert "no graph table was replaced" in output
+    assert graph_table_oids(settings) == before, "a graph table was replaced"
 
 
 @pytest.mark.parametrize(
@@ -441,23 +469,127 @@ MALFORMED = [
 def test_a_malformed_control_row_fails_before_any_graph_table_changes(
     guarded_build, tmp_path, change, dbt_message, python_message
 ):
-    settings = guarded_build.settings
-    project = tmp_path / "project"
-    shutil.copytree(guarded_build.project, project, ignore=shutil.ignore_patterns("target", "logs"))
-    change(project)
-    mutated = replace(settings, project_dir=project)
+    mutated, project = edited_copy(guarded_build, tmp_path, change)
 
     with pytest.raises(ConfigError) as python_error:
         render_project(mutated, project)
     for part in python_message:
         assert part in str(python_error.value)
 
-    oids = "select oid from pg_class where relnamespace = 'graph'::regnamespace order by 1"
-    before = query(settings, oids)
-    done = run_dbt(mutated, project, ["build"])
+    assert_build_stops_before_any_graph_table(mutated, project, dbt_message)
+
+
+def _set_field(seed: str, key: str, column: str, value: str) -> Any:
+    def change(project: Path) -> None:
+        path = project / "seeds" / "control" / f"{seed}.csv"
+        rows = list(csv.DictReader(path.open()))
+        (row,) = [r for r in rows if next(iter(r.values())) == key]
+        row[column] = value
+        write_csv(path, rows)
+
+    return change
+
+
+# Edits `models generate` would accept, made without it: whatever a row changes
+# (a description no table shows, a row no model reads), the build stops
+# naming seed, row and column.
+STALE = [
+    (
+        "description",
+        _set_field("relationship_mappings", "PLAYED", "description", "A title was played."),
+        "relationship_mappings (relationship_type=PLAYED): column description differs",
+    ),
+    (
+        "key_column",
+        _set_field("node_label_mappings", "Account", "key_columns", "email"),
+        "node_label_mappings (label=Account): column key_columns differs",
+    ),
+    (
+        "new_exclusion_row",
+        lambda p: append_row(p, "field_exclusion_rules", "support,agents,team,true,Unmapped."),
+        "field_exclusion_rules (source_name=support table_name=agents column_name=team): "
+        "a row the generated files were not made from",
+    ),
+    (
+        "new_inactive_source_row",
+        lambda p: append_row(
+            p,
+            "source_databases",
+            "archive,,,archive_db,archive_reader,C360_ARCHIVE_DB_PASSWORD,,false,Old.",
+        ),
+        "source_databases (source_name=archive): a row the generated files were not made from",
+    ),
+    (
+        "source_set_inactive",
+        _set_field("source_databases", "support", "is_active", "false"),
+        "source_databases (source_name=support): column is_active differs",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "dbt_message"), [m[1:] for m in STALE], ids=[m[0] for m in STALE]
+)
+def test_a_seed_edited_without_models_generate_stops_dbt_build(
+    guarded_build, tmp_path, change, dbt_message
+):
+    mutated, project = edited_copy(guarded_build, tmp_path, change)
+    assert_build_stops_before_any_graph_table(mutated, project, [dbt_message])
+
+
+def _drop_meta_key(path: str, model: str, key: str) -> Any:
+    def change(project: Path) -> None:
+        file = project / path
+        document = yaml.safe_load(file.read_text())
+        (entry,) = [e for e in document[next(iter(document))] if e["name"] == model]
+        del entry["config"]["meta"]["c360"][key]
+        file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    return change
+
+
+NODES_YML = "models/graph/nodes/_nodes__models.yml"
+EDGES_YML = "models/graph/edges/_edges__models.yml"
+ROWS_YML = "data-tests/generated_models_match_control_rows.yml"
+
+
+@pytest.mark.parametrize(
+    ("change", "select", "message"),
+    [
+        (
+            _drop_meta_key(NODES_YML, "node_account", "one_node_per_key"),
+            "node_account",
+            "model node_account: its meta.c360 has no one_node_per_key",
+        ),
+        (
+            _drop_meta_key(EDGES_YML, "edge_tagged_with", "via_to_column"),
+            "edge_tagged_with",
+            "model edge_tagged_with: its meta.c360 has no via_to_column",
+        ),
+        (
+            _drop_meta_key(EDGES_YML, "edge_played", "from_key_columns"),
+            "test_name:dangling_rows,edge_played",
+            "model edge_played: its meta.c360 has no from_key_columns",
+        ),
+        (
+            _drop_meta_key(EDGES_YML, "edge_played", "execution_order"),
+            "graph_catalog",
+            "model edge_played: its meta.c360 has no execution_order",
+        ),
+        (
+            _drop_meta_key(ROWS_YML, "generated_models_match_control_rows", "seeds"),
+            "generated_models_match_control_rows",
+            "test generated_models_match_control_rows: its meta.c360 has no seeds",
+        ),
+    ],
+    ids=["node", "edge", "dangling_rows", "catalog", "control_rows"],
+)
+def test_a_meta_lacking_a_key_stops_with_a_compiler_error_naming_model_and_key(
+    guarded_build, tmp_path, change, select, message
+):
+    mutated, project = edited_copy(guarded_build, tmp_path, change)
+    done = run_dbt(mutated, project, ["compile", "--select", select])
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    for part in dbt_message:
-        assert part in output, output[-6000:]
-    assert "no graph table was replaced" in output
-    assert query(settings, oids) == before, "a graph table was replaced"
+    assert message in output, output[-6000:]
+    assert "run `c360-export models generate`" in output

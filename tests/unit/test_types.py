@@ -62,7 +62,6 @@ def project(
 ) -> ControlRows:
     """Control rows in `tmp_path`: CONTROL's, plus `extra` rows, or `replace`'s instead."""
     (tmp_path / CONTROL_DIR).mkdir(parents=True)
-    (tmp_path / "dbt_project.yml").write_bytes((PROJECT / "dbt_project.yml").read_bytes())
     for seed, (header, *lines) in CONTROL.items():
         lines = (replace or {}).get(seed, lines) + (extra or {}).get(seed, [])
         (tmp_path / CONTROL_DIR / f"{seed}.csv").write_text("\n".join([header, *lines]) + "\n")

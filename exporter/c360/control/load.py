@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
 from c360.control.model import (
     CONTROL_DIR,
     DEFAULT_FETCH_SIZE,
-    EXCLUSION_COLUMNS,
-    NODE_COLUMNS,
-    RELATIONSHIP_COLUMNS,
-    SOURCE_COLUMNS,
+    EXCLUSION_FILE,
+    NODE_FILE,
+    RELATIONSHIP_FILE,
+    SOURCE_FILE,
+    Cell,
+    ControlFile,
     ControlRows,
-    ControlRules,
     ExclusionRule,
     NodeMapping,
     RelationshipMapping,
@@ -26,72 +27,57 @@ from c360.control.rules import jinja_problems, raise_problems, row_problems
 
 T = TypeVar("T")
 
+# The identity a message gives a row: one column, so that it reads `(label=Account)`.
+_IDENTITY = {
+    SOURCE_FILE: "source_name",
+    NODE_FILE: "label",
+    EXCLUSION_FILE: "column_name",
+    RELATIONSHIP_FILE: "relationship_type",
+}
+
 
 def load_control_rows(project_dir: Path) -> ControlRows:
     """Read and validate the four control files of `project_dir`.
 
     Raises ConfigError listing every problem as `file:line (identity): what`.
     """
-    rules = ControlRules.from_project(project_dir)
     problems: list[str] = []
+    seed_rows: dict[str, tuple[Mapping[str, Cell], ...]] = {}
     directory = project_dir / CONTROL_DIR
-    sources = tuple(
-        _parse(
-            directory,
-            "source_databases.csv",
-            SOURCE_COLUMNS,
-            "source_name",
-            problems,
-            _source,
-            rules.jinja_pattern,
-        )
-    )
-    nodes = tuple(
-        _parse(
-            directory,
-            "node_label_mappings.csv",
-            NODE_COLUMNS,
-            "label",
-            problems,
-            _node,
-            rules.jinja_pattern,
-        )
-    )
-    exclusions = tuple(
-        _parse(
-            directory,
-            "field_exclusion_rules.csv",
-            EXCLUSION_COLUMNS,
-            "column_name",
-            problems,
-            _exclusion,
-            rules.jinja_pattern,
-        )
-    )
-    relationships = tuple(
-        _parse(
-            directory,
-            "relationship_mappings.csv",
-            RELATIONSHIP_COLUMNS,
-            "relationship_type",
-            problems,
-            _relationship,
-            rules.jinja_pattern,
-        )
-    )
-    rows = ControlRows(rules, sources, nodes, exclusions, relationships)
+
+    def parse(control_file: ControlFile, build: Callable[[_Row], T]) -> tuple[T, ...]:
+        rows = _parse(directory, control_file, problems, build)
+        seed_rows[control_file.seed] = tuple(row.seed_row for row, _ in rows)
+        return tuple(built for _, built in rows)
+
+    sources = parse(SOURCE_FILE, _source)
+    nodes = parse(NODE_FILE, _node)
+    exclusions = parse(EXCLUSION_FILE, _exclusion)
+    relationships = parse(RELATIONSHIP_FILE, _relationship)
+    rows = ControlRows(sources, nodes, exclusions, relationships, seed_rows)
     problems.extend(row_problems(rows))
     raise_problems(problems)
     return rows
 
 
 class _Row:
-    """One CSV row with typed accessors that record problems instead of raising."""
+    """One CSV row with typed accessors that record problems instead of raising.
+
+    Each accessor also records the value as dbt loads it into the seed table
+    (`seed_row`): dbt reads a blank or `null` cell as NULL and keeps other text
+    as written, spaces included, while PostgreSQL parses integers and booleans.
+    """
 
     def __init__(self, values: dict[str, str], ref: RowRef, problems: list[str]) -> None:
         self.values = values
         self.ref = ref
         self.problems = problems
+        self.seed_row: dict[str, Cell] = {}
+
+    def _raw(self, name: str) -> str:
+        raw = self.values.get(name) or ""
+        self.seed_row[name] = None if raw.strip().lower() in ("", "null") else raw
+        return raw
 
     def text(self, name: str) -> str:
         value = self.optional(name)
@@ -101,21 +87,21 @@ class _Row:
         return value
 
     def optional(self, name: str) -> str | None:
-        value = (self.values.get(name) or "").strip()
-        return value or None
+        return self._raw(name).strip() or None
 
     def words(self, name: str) -> tuple[str, ...]:
-        return tuple((self.values.get(name) or "").split())
+        return tuple(self._raw(name).split())
 
     def boolean(self, name: str) -> bool:
-        value = (self.values.get(name) or "").strip().lower()
+        value = self._raw(name).strip().lower()
         if value in ("true", "false"):
+            self.seed_row[name] = value == "true"
             return value == "true"
         self.problems.append(f"{self.ref}: {name} must be true or false, not {value!r}")
         return False
 
     def integer(self, name: str, default: int | None = None) -> int | None:
-        value = (self.values.get(name) or "").strip()
+        value = self._raw(name).strip()
         if not value:
             if default is None:
                 self.problems.append(f"{self.ref}: {name} is required")
@@ -123,19 +109,18 @@ class _Row:
         if not value.isdigit() or int(value) < 1:
             self.problems.append(f"{self.ref}: {name} must be a positive integer, not {value!r}")
             return default
+        self.seed_row[name] = int(value)
         return int(value)
 
 
 def _parse(
     directory: Path,
-    file: str,
-    columns: tuple[str, ...],
-    identity_column: str,
+    control_file: ControlFile,
     problems: list[str],
     build: Callable[[_Row], T],
-    jinja_pattern: str,
-) -> list[T]:
+) -> list[tuple[_Row, T]]:
     """The rows of one control file, each value checked for Jinja."""
+    file, columns = control_file.file, control_file.columns
     path = directory / file
     if not path.is_file():
         problems.append(f"{CONTROL_DIR / file}: file is missing")
@@ -149,7 +134,8 @@ def _parse(
                 f"not {','.join(header)}"
             )
             return []
-        built: list[T] = []
+        identity_column = _IDENTITY[control_file]
+        parsed: list[tuple[_Row, T]] = []
         for values in reader:
             line = reader.line_num
             if None in values:
@@ -157,9 +143,10 @@ def _parse(
                 continue
             identity = f"{identity_column}={(values.get(identity_column) or '').strip()}"
             ref = RowRef(file, line, identity)
-            problems.extend(jinja_problems(ref, values, jinja_pattern))
-            built.append(build(_Row(values, ref, problems)))
-        return built
+            problems.extend(jinja_problems(ref, values))
+            row = _Row(values, ref, problems)
+            parsed.append((row, build(row)))
+        return parsed
 
 
 def _source(row: _Row) -> SourceDatabase:

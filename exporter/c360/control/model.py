@@ -1,103 +1,103 @@
 """The control rows' shape: one typed record per row of `seeds/control/*.csv`.
 
 `ControlRows` holds all four files; `RowRef` says where a row lives, for
-messages. Reading the files is `c360.control.load`; the rules they must keep,
+messages; `ControlFile` names each file's columns and the columns that identify
+a row. Reading the files is `c360.control.load`; the rules they must keep,
 `c360.control.rules`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from c360.errors import ConfigError
-
 CONTROL_DIR = Path("seeds") / "control"
 DEFAULT_FETCH_SIZE = 50_000
+# The schema of the staging database that holds a source's foreign tables.
+SOURCE_SCHEMA_PREFIX = "src_"
+NORMALIZE_VALUES = ("lower_trim",)
+# The first is what a blank dangling_severity means.
+DANGLING_SEVERITIES = ("warn", "error")
 
-SOURCE_COLUMNS = (
-    "source_name",
-    "host",
-    "port",
-    "database_name",
-    "user_name",
-    "password_env_var",
-    "fetch_size",
-    "is_active",
-    "description",
-)
-NODE_COLUMNS = (
-    "label",
-    "source_name",
-    "table_name",
-    "key_columns",
-    "property_columns",
-    "one_node_per_key",
-    "is_active",
-    "description",
-)
-EXCLUSION_COLUMNS = ("source_name", "table_name", "column_name", "is_excluded", "reason")
-RELATIONSHIP_COLUMNS = (
-    "relationship_type",
-    "from_label",
-    "from_column",
-    "to_label",
-    "to_column",
-    "via_source_name",
-    "via_table_name",
-    "via_from_column",
-    "via_to_column",
-    "normalize",
-    "is_active",
-    "execution_order",
-    "description",
-    "dangling_severity",
-)
+# A value as dbt loads it into a seed table, for the comparison that stops a
+# `dbt build` whose seeds differ from the rows the generated files were made from.
+Cell = str | int | bool | None
 
 
 @dataclass(frozen=True)
-class ControlRules:
-    """Patterns shared with the dbt tests (`vars` of dbt_project.yml)."""
+class ControlFile:
+    """One control file, a dbt seed: its columns, and those that identify a row."""
 
-    label_pattern: str
-    source_name_pattern: str
-    env_var_pattern: str
-    normalize_values: tuple[str, ...]
-    source_schema_prefix: str
-    dangling_severity_values: tuple[str, ...]
-    jinja_pattern: str
+    seed: str
+    columns: tuple[str, ...]
+    key_columns: tuple[str, ...]
 
     @property
-    def default_dangling_severity(self) -> str:
-        """What a blank dangling_severity means: the first of the allowed values."""
-        return self.dangling_severity_values[0]
+    def file(self) -> str:
+        return f"{self.seed}.csv"
 
-    @classmethod
-    def from_project(cls, project_dir: Path) -> ControlRules:
-        path = project_dir / "dbt_project.yml"
-        try:
-            project = yaml.safe_load(path.read_text()) or {}
-            variables = project["vars"]
-            return cls(
-                label_pattern=str(variables["c360_label_pattern"]),
-                source_name_pattern=str(variables["c360_source_name_pattern"]),
-                env_var_pattern=str(variables["c360_env_var_pattern"]),
-                normalize_values=tuple(variables["c360_normalize_values"]),
-                source_schema_prefix=str(variables["c360_source_schema_prefix"]),
-                dangling_severity_values=tuple(variables["c360_dangling_severity_values"]),
-                jinja_pattern=str(variables["c360_jinja_pattern"]),
-            )
-        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
-            raise ConfigError(
-                f"cannot read the c360_* vars of {path}: {error!r}; "
-                "run from the project directory or set C360_PROJECT_DIR"
-            ) from error
 
-    def source_schema(self, source_name: str) -> str:
-        """The staging-database schema holding a source's foreign tables."""
-        return f"{self.source_schema_prefix}{source_name}"
+SOURCE_FILE = ControlFile(
+    "source_databases",
+    (
+        "source_name",
+        "host",
+        "port",
+        "database_name",
+        "user_name",
+        "password_env_var",
+        "fetch_size",
+        "is_active",
+        "description",
+    ),
+    ("source_name",),
+)
+NODE_FILE = ControlFile(
+    "node_label_mappings",
+    (
+        "label",
+        "source_name",
+        "table_name",
+        "key_columns",
+        "property_columns",
+        "one_node_per_key",
+        "is_active",
+        "description",
+    ),
+    ("label",),
+)
+EXCLUSION_FILE = ControlFile(
+    "field_exclusion_rules",
+    ("source_name", "table_name", "column_name", "is_excluded", "reason"),
+    ("source_name", "table_name", "column_name"),
+)
+RELATIONSHIP_FILE = ControlFile(
+    "relationship_mappings",
+    (
+        "relationship_type",
+        "from_label",
+        "from_column",
+        "to_label",
+        "to_column",
+        "via_source_name",
+        "via_table_name",
+        "via_from_column",
+        "via_to_column",
+        "normalize",
+        "is_active",
+        "execution_order",
+        "description",
+        "dangling_severity",
+    ),
+    ("relationship_type",),
+)
+CONTROL_FILES = (SOURCE_FILE, NODE_FILE, EXCLUSION_FILE, RELATIONSHIP_FILE)
+
+
+def source_schema(source_name: str) -> str:
+    """The staging-database schema holding a source's foreign tables."""
+    return f"{SOURCE_SCHEMA_PREFIX}{source_name}"
 
 
 @dataclass(frozen=True)
@@ -173,14 +173,21 @@ class RelationshipMapping:
             return None
         return (self.via_source_name, self.via_table_name)
 
+    @property
+    def severity(self) -> str:
+        """The dangling_rows test's severity: the row's, or the default when blank."""
+        return self.dangling_severity or DANGLING_SEVERITIES[0]
+
 
 @dataclass(frozen=True)
 class ControlRows:
-    rules: ControlRules
     sources: tuple[SourceDatabase, ...]
     nodes: tuple[NodeMapping, ...]
     exclusions: tuple[ExclusionRule, ...]
     relationships: tuple[RelationshipMapping, ...]
+    # Every row of every file as dbt loads it into its seed table (seed -> rows,
+    # in file order), inactive rows included.
+    seed_rows: Mapping[str, tuple[Mapping[str, Cell], ...]] = field(compare=False)
 
     @property
     def active_sources(self) -> tuple[SourceDatabase, ...]:

@@ -6,9 +6,9 @@ duplicates), `check_columns` against the attached sources' columns,
 list into one ConfigError naming file, line and row. They run before `sources
 attach` and `models generate` touch anything. `dbt build` does not run them
 again: the generated files carry the rows they were made from, and dbt's test
-`generated_models_match_control_rows` stops a build whose seeds no longer
-match them, naming the row and asking for `c360-export models generate`,
-which applies these rules.
+`generated_models_match_control_rows` stops a build whose seeds differ from
+them, naming seed, row and column and asking for `c360-export models
+generate`, which applies these rules.
 """
 
 from __future__ import annotations
@@ -16,19 +16,36 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from c360.control.model import CONTROL_DIR, ControlRows, RowRef, SourceDatabase
+from c360.control.model import (
+    CONTROL_DIR,
+    DANGLING_SEVERITIES,
+    NORMALIZE_VALUES,
+    ControlRows,
+    RowRef,
+    SourceDatabase,
+    source_schema,
+)
 from c360.errors import ConfigError
 
+# Labels and relationship types become Neo4j names, written unquoted in messages
+# and backtick-quoted in Cypher (c360.export.cypher checks them again).
+LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
+# Source names become dbt source names and schema names (src_<source_name>).
+SOURCE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+ENV_VAR_PATTERN = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# A '{' then '{', '%' or '#': a Jinja delimiter, which dbt would evaluate where
+# `models generate` writes a value (descriptions, meta).
+JINJA_PATTERN = re.compile(r"[{][#%{]")
 
-def jinja_problems(ref: RowRef, values: Mapping[str, str | None], pattern: str) -> list[str]:
+
+def jinja_problems(ref: RowRef, values: Mapping[str, str | None]) -> list[str]:
     """A value holding Jinja delimiters: dbt would evaluate it where `models
     generate` writes it (descriptions, meta)."""
-    jinja = re.compile(pattern)
     return [
         f"{ref}: {name} holds Jinja delimiters ({{{{, {{% or {{#), which dbt "
         "would evaluate in the generated files; remove them"
         for name, value in values.items()
-        if jinja.search(value or "")
+        if JINJA_PATTERN.search(value or "")
     ]
 
 
@@ -41,7 +58,7 @@ def check_columns(rows: ControlRows, columns: Mapping[tuple[str, str], Sequence[
         if (source, table) not in columns:
             problems.append(
                 f"{ref}: table {table!r} does not exist in source {source!r} (schema "
-                f"{rows.rules.source_schema(source)}); run `c360-export sources attach` "
+                f"{source_schema(source)}); run `c360-export sources attach` "
                 "after adding a source table"
             )
             return
@@ -94,25 +111,23 @@ def _duplicates(refs: Iterable[tuple[str, RowRef]], what: str) -> list[str]:
 
 def row_problems(rows: ControlRows) -> list[str]:
     """What is wrong with the rows taken together: patterns, references, duplicates."""
-    rules = rows.rules
-    label_re = re.compile(rules.label_pattern)
     problems: list[str] = []
     sources = {s.source_name: s for s in rows.sources}
     labels = {n.label: n for n in rows.nodes}
 
     for source in rows.sources:
-        if not re.search(rules.source_name_pattern, source.source_name):
-            problems.append(f"{source.ref}: source_name must match {rules.source_name_pattern}")
-        if not re.search(rules.env_var_pattern, source.password_env_var):
+        if not SOURCE_NAME_PATTERN.fullmatch(source.source_name):
+            problems.append(f"{source.ref}: source_name must match {SOURCE_NAME_PATTERN.pattern}")
+        if not ENV_VAR_PATTERN.fullmatch(source.password_env_var):
             problems.append(
                 f"{source.ref}: password_env_var must name an environment variable "
-                f"(matching {rules.env_var_pattern}), never hold a password"
+                f"(matching {ENV_VAR_PATTERN.pattern}), never hold a password"
             )
     problems += _duplicates(((s.source_name, s.ref) for s in rows.sources), "source_name")
 
     for node in rows.nodes:
-        if not label_re.search(node.label):
-            problems.append(f"{node.ref}: label must match {rules.label_pattern}")
+        if not LABEL_PATTERN.fullmatch(node.label):
+            problems.append(f"{node.ref}: label must match {LABEL_PATTERN.pattern}")
         problems += _source_problems(node.ref, node.source_name, node.is_active, sources)
         if node.one_node_per_key:
             extra = [c for c in node.property_columns if c not in node.key_columns]
@@ -132,8 +147,8 @@ def row_problems(rows: ControlRows) -> list[str]:
     )
 
     for rel in rows.relationships:
-        if not label_re.search(rel.relationship_type):
-            problems.append(f"{rel.ref}: relationship_type must match {rules.label_pattern}")
+        if not LABEL_PATTERN.fullmatch(rel.relationship_type):
+            problems.append(f"{rel.ref}: relationship_type must match {LABEL_PATTERN.pattern}")
         for side, label in (("from_label", rel.from_label), ("to_label", rel.to_label)):
             node = labels.get(label)
             if node is None:
@@ -152,17 +167,14 @@ def row_problems(rows: ControlRows) -> list[str]:
             )
         elif rel.via_source_name is not None:
             problems += _source_problems(rel.ref, rel.via_source_name, rel.is_active, sources)
-        if rel.normalize is not None and rel.normalize not in rules.normalize_values:
+        if rel.normalize is not None and rel.normalize not in NORMALIZE_VALUES:
             problems.append(
-                f"{rel.ref}: normalize must be blank or one of {', '.join(rules.normalize_values)}"
+                f"{rel.ref}: normalize must be blank or one of {', '.join(NORMALIZE_VALUES)}"
             )
-        if (
-            rel.dangling_severity is not None
-            and rel.dangling_severity not in rules.dangling_severity_values
-        ):
+        if rel.dangling_severity is not None and rel.dangling_severity not in DANGLING_SEVERITIES:
             problems.append(
                 f"{rel.ref}: dangling_severity must be blank or one of "
-                f"{', '.join(rules.dangling_severity_values)}"
+                f"{', '.join(DANGLING_SEVERITIES)}"
             )
     problems += _duplicates(
         ((r.relationship_type, r.ref) for r in rows.relationships),

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from c360.control.rules import LABEL_PATTERN
 from c360.errors import ConfigError
-
-_LABEL = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 
 # Cypher string escapes; every other control character becomes \uXXXX, so a
 # statement always stays on one line of a script.
@@ -32,7 +31,7 @@ _NAME_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f\u2028\u2029]")
 
 def check_label(name: str) -> str:
     """`name` if it is a safe label or relationship type, else ConfigError."""
-    if not isinstance(name, str) or not _LABEL.fullmatch(name):
+    if not isinstance(name, str) or not LABEL_PATTERN.fullmatch(name):
         raise ConfigError(
             f"{name!r} is not a valid label or relationship type: "
             "use letters, digits and _, starting with an upper-case letter"

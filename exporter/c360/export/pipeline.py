@@ -1,13 +1,10 @@
-"""One export run: snapshot -> plan -> lock -> audit -> guard -> write -> reconcile -> record.
+"""One export run: snapshot -> plan -> mode -> lock -> audit -> check -> write.
 
-The writers (`bulk`, `merge`, `script`, `sync`) know nothing of audit or locking;
-this module drives them table by table, records each step on the audit
-connection and fails the run on any error or count mismatch. Every run reads
-one locked snapshot of graph tables that passed their dbt tests
-(`c360.export.snapshot`), and stops before deleting more of a label or type than
-allowed (`check_deletes`). A bulk or merge run that passed reconciliation
-records what the target now holds (`c360.export.state`), which the next `sync` diffs
-against.
+`run_export` opens one locked snapshot of graph tables that passed their dbt
+tests (`c360.export.snapshot`), picks the mode, takes the target's lock,
+starts the audited run and hands it to the mode's driver (`c360.export.modes`),
+which writes table by table, reconciles and records what the target holds.
+Any failure is recorded on the run before it is raised as a `C360Error`.
 """
 
 from __future__ import annotations

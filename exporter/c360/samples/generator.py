@@ -37,18 +37,7 @@ from c360.samples.load import (
     load_databases,
     rows_to_chunks,
 )
-from c360.samples.story import (
-    ACCOUNT_COLUMNS,
-    AGENTS,
-    MEDIA_COLUMNS,
-    PAYMENT_COLUMNS,
-    PLANS,
-    PLAY_EVENT_COLUMNS,
-    REFERENCE_NOW,
-    SUBSCRIPTION_COLUMNS,
-    TAGS,
-    TICKET_COLUMNS,
-)
+from c360.samples.story import AGENTS, CARD_TYPES, GENRES, PLANS, REFERENCE_NOW, TAGS
 
 CHUNK_ROWS = 20_000
 MASK48 = (1 << 48) - 1
@@ -66,7 +55,6 @@ LAST_NAMES = (
     "Martínez", "Schröder", "山田", "Fischer", "Ivanova", "Haddad", "Costa", "Byrne",
 )  # fmt: skip
 DOMAINS = ("email.com", "mail.test", "example.org", "post.example", "inbox.test")
-GENRES = ("Drama", "Comedy", "Sci-Fi", "Thriller", "Romance", "Documentary", "Horror", "Animation")
 MEDIA_TYPES = ("movie", "movie", "movie", "episode", "episode", "documentary", "special")
 TITLE_WORDS = (
     "Night", "Orbit", "Garden", "Protocol", "Hollow", "Kingdom", "Diner", "Planes", "Edge",
@@ -91,8 +79,7 @@ TICKET_STATUSES = ("open", "Open", "pending", "resolved", "closed", "Closed")
 TEAMS = ("Tier 1", "Tier 2", "Billing", "Trust & Safety")
 SUBSCRIPTION_STATUSES = ("active",) * 9 + ("Active",) * 5 + ("cancelled",) * 4 + ("past_due",) * 2
 PLAN_WEIGHTS = (1,) * 4 + (2,) * 5 + (3,) * 3 + (4,)
-CARD_TYPES = ("Visa", "Mastercard", "Amex", "Discover")
-# Tag ids of samples.TAGS, weighted: mostly Technical/Playback/Billing, ~3% compromised.
+# Tag ids of story.TAGS, weighted: mostly Technical/Playback/Billing, ~3% compromised.
 TAG_WEIGHTS = (1,) * 8 + (2,) * 7 + (3,) * 5 + (4,) * 1 + (5,) * 4 + (6,) * 3 + (7,) * 2 + (8,) * 3
 HOUR_WEIGHTS = (2, 1, 1, 1, 1, 1, 2, 3, 4, 4, 5, 5, 6, 6, 6, 7, 8, 10, 13, 16, 18, 16, 11, 6)
 ACTION_SEQUENCES = (
@@ -107,18 +94,6 @@ ACTION_SEQUENCES = (
     ("play", "FINISH"),
     ("START", "stop"),
 )
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": ACCOUNT_COLUMNS,
-    "plans": ("plan_id", "plan_name", "monthly_fee", "max_devices"),
-    "payment_methods": PAYMENT_COLUMNS,
-    "subscriptions": SUBSCRIPTION_COLUMNS,
-    "media_content": MEDIA_COLUMNS,
-    "play_events": PLAY_EVENT_COLUMNS,
-    "agents": ("agent_id", "full_name", "team", "hired_at"),
-    "tickets": TICKET_COLUMNS,
-    "ticket_tags": ("tag_id", "tag_name"),
-    "ticket_tag_link": ("ticket_id", "tag_id"),
-}
 NAT_SHARE = 0.15  # share of sessions streamed from a carrier NAT address
 HOUSEHOLD_EVERY = 4  # every 4th account lives with the previous one (same home IP)
 
@@ -292,7 +267,7 @@ def payment_method_lines(ident: Identity) -> Iterator[str]:
         for c in cards:
             yield (
                 f"{pm_prefix}{(row * mult + offset) & MASK48:012x}\t{account}\t"
-                f"fp_{(c * mult + offset + 7) & MASK48:012x}\t{CARD_TYPES[c % 4]}\t"
+                f"fp_{(c * mult + offset + 7) & MASK48:012x}\t{CARD_TYPES[c % len(CARD_TYPES)]}\t"
                 f"{c * 7919 % 10000:04d}"
             )
             row += 1
@@ -446,7 +421,8 @@ def ticket_tag_link_lines(ident: Identity, tickets: int) -> Iterator[str]:
 
 
 def generated_loads(kind: SourceKind, counts: ScaleCounts, ident: Identity) -> list[TableLoad]:
-    """The kind's tables, in load order, as lazily generated COPY chunks."""
+    """The kind's tables, in load order, as lazily generated COPY chunks: each
+    line holds the values of every column in the order schema.sql declares them."""
     if kind == "profiles_db":
         return [
             _load("accounts", account_lines(ident, counts.accounts), counts.accounts),
@@ -463,7 +439,6 @@ def generated_loads(kind: SourceKind, counts: ScaleCounts, ident: Identity) -> l
             _load("media_content", media_lines(ident, counts.media_content), counts.media_content),
             TableLoad(
                 "play_events",
-                TABLE_COLUMNS["play_events"],
                 play_event_chunks(ident, counts.play_events, counts.media_content),
                 counts.play_events,
             ),
@@ -479,11 +454,11 @@ def generated_loads(kind: SourceKind, counts: ScaleCounts, ident: Identity) -> l
 
 
 def _load(table: str, lines: Iterator[str], rows: int) -> TableLoad:
-    return TableLoad(table, TABLE_COLUMNS[table], _chunks(lines), rows)
+    return TableLoad(table, _chunks(lines), rows)
 
 
 def _fixed(table: str, rows: tuple[tuple[Any, ...], ...]) -> TableLoad:
-    return TableLoad(table, TABLE_COLUMNS[table], rows_to_chunks(rows), len(rows))
+    return TableLoad(table, rows_to_chunks(rows), len(rows))
 
 
 ChunkCallback = Callable[[TableLoad, str], None]

@@ -1,8 +1,14 @@
 """Create and fill the three reference source databases.
 
-Shared by the sample story (`samples.py`) and the scale-factor generator
+Shared by the sample story (`story.py`) and the scale-factor generator
 (`generator.py`): (re)create a database, apply `sources/<kind>/schema.sql`,
-stream rows in with COPY, give the kind's read-only login role SELECT.
+stream rows in with COPY in the column order that file declares (read by
+`schema.py`), give the reader role its control row names SELECT.
+
+Each fact lives in one file, read here: tables and columns in schema.sql; the
+read-only role and its password variable in the source's row of
+`seeds/control/source_databases.csv`, the row `sources attach` logs in with,
+and the role's password by attach's own rule (`source_password`).
 """
 
 from __future__ import annotations
@@ -12,45 +18,30 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import encrypt_password
 
-from c360.config import Settings, local_secret
+from c360.config import Settings
+from c360.control.load import load_control_rows
+from c360.control.model import CONTROL_DIR, SourceDatabase
 from c360.errors import ConfigError, ExportFailedError
 from c360.pg import connect
+from c360.samples.schema import (  # SOURCE_KINDS, SourceKind: callers import them from here too
+    SOURCE_KINDS,
+    SOURCES_DIR,
+    SourceKind,
+    SourceSchema,
+    Table,
+    read_schema,
+)
+from c360.transform.attach import source_password
 
-SourceKind = Literal["profiles_db", "streaming_db", "support_db"]
-SOURCE_KINDS: tuple[SourceKind, ...] = ("profiles_db", "streaming_db", "support_db")
-
-# Tables of each kind, in load order (referenced tables first).
-SOURCE_TABLES: Mapping[SourceKind, tuple[str, ...]] = {
-    "profiles_db": ("accounts", "plans", "payment_methods", "subscriptions"),
-    "streaming_db": ("media_content", "play_events"),
-    "support_db": ("agents", "tickets", "ticket_tags", "ticket_tag_link"),
-}
-
-# Serial keys filled with explicit values by COPY; their sequences are moved past them.
-SERIAL_COLUMNS: Mapping[str, str] = {
-    "plans": "plan_id",
-    "play_events": "event_id",
-    "ticket_tags": "tag_id",
-}
-
-READER_ROLES: Mapping[SourceKind, str] = {
-    "profiles_db": "profiles_reader",
-    "streaming_db": "streaming_reader",
-    "support_db": "support_reader",
-}
-
-PASSWORD_ENV_VARS: Mapping[SourceKind, str] = {
-    "profiles_db": "C360_PROFILES_DB_PASSWORD",
-    "streaming_db": "C360_STREAMING_DB_PASSWORD",
-    "support_db": "C360_SUPPORT_DB_PASSWORD",
-}
+# The checkout this module belongs to, for commands run outside the project directory.
+CHECKOUT = Path(__file__).resolve().parents[3]
 
 # psycopg2 asks the file for this many bytes per read; our readers return whole chunks.
 COPY_READ_SIZE = 1 << 20
@@ -74,58 +65,140 @@ class SourceTargets:
 
 @dataclass(frozen=True)
 class TableLoad:
-    """One table's rows as COPY text-format lines, produced lazily in chunks."""
+    """One table's rows as COPY text-format lines, produced lazily in chunks.
+
+    Each line holds a value for every column of the table, in the order its
+    schema.sql declares them.
+    """
 
     table: str
-    columns: tuple[str, ...]
     chunks: Iterable[str]
     expected_rows: int
 
 
+def project_root(project_dir: Path, folder: Path) -> Path:
+    """The project holding `folder` (`sources/`, the control rows): `project_dir`
+    (C360_PROJECT_DIR, else the working directory), else this checkout."""
+    for candidate in (project_dir, CHECKOUT):
+        if (candidate / folder).is_dir():
+            return candidate
+    raise ConfigError(
+        f"no {folder}/ in {project_dir}; run from the project directory or set C360_PROJECT_DIR"
+    )
+
+
+def source_schema(project_dir: Path, kind: SourceKind) -> SourceSchema:
+    """The tables and columns of `sources/<kind>/schema.sql`."""
+    return read_schema(project_root(project_dir, SOURCES_DIR), kind)
+
+
+def reference_rows(project_dir: Path) -> dict[SourceKind, SourceDatabase]:
+    """Each reference source's control row: its `user_name` is the read-only role
+    the loader creates, its `password_env_var` holds the role's password."""
+    rows = load_control_rows(project_root(project_dir, CONTROL_DIR)).sources
+    return reference_rows_from(rows)
+
+
+def reference_rows_from(sources: Iterable[SourceDatabase]) -> dict[SourceKind, SourceDatabase]:
+    """Each kind's control row: the one whose database_name is the kind.
+
+    The unprefixed name: in the user's project a reference source is the
+    database named after its kind. Prefixed copies are made by the loader
+    (`SourceTargets`) and by `copy_project`, which prefixes `database_name`
+    only: one role serves every copy, as roles belong to the server.
+    """
+    found: dict[SourceKind, list[SourceDatabase]] = {kind: [] for kind in SOURCE_KINDS}
+    for source in sources:
+        if source.database_name in found:
+            found[source.database_name].append(source)  # type: ignore[index]
+    problems = [
+        f"{', '.join(str(row.ref) for row in rows)} all name database_name {kind}"
+        if rows
+        else f"no source_databases row (in {CONTROL_DIR}) names database_name {kind}"
+        for kind, rows in found.items()
+        if len(rows) != 1
+    ]
+    if problems:
+        raise ConfigError(
+            "; ".join(problems) + ": the sample loader needs one row per reference source, "
+            "whose user_name is the role it creates and password_env_var holds its password"
+        )
+    return {kind: rows[0] for kind, rows in found.items()}
+
+
+def reader_password(settings: Settings, kind: SourceKind, env: Mapping[str, str]) -> str:
+    """The password the loader gives the kind's read-only role: the one `sources
+    attach` logs in with for the kind's control row."""
+    return source_password(settings, reference_rows(settings.project_dir)[kind], env)
+
+
+def reader_environment(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each reference row's password variable set to the password its role gets.
+
+    Whoever attaches prefixed copies in the local stack passes these on: without
+    the variable, `sources attach` falls back to the secret named after the
+    (prefixed) database, while the role's password is the one named after its kind.
+    """
+    env = os.environ if env is None else env
+    return {
+        row.password_env_var: source_password(settings, row, env)
+        for row in reference_rows(settings.project_dir).values()
+    }
+
+
 def recreate_database(settings: Settings, database: str) -> None:
     """Drop `database` (disconnecting its users) and create it empty."""
+    _drop_and_create(settings, database, create=True)
+
+
+def drop_database(settings: Settings, database: str) -> None:
+    _drop_and_create(settings, database, create=False)
+
+
+def _drop_and_create(settings: Settings, database: str, create: bool) -> None:
     conn = connect(settings, "postgres")
     try:
+        # DROP and CREATE DATABASE refuse to run inside a transaction block.
         conn.autocommit = True
         with conn.cursor() as cur:
             name = sql.Identifier(database)
             cur.execute(sql.SQL("drop database if exists {} with (force)").format(name))
-            cur.execute(sql.SQL("create database {}").format(name))
+            if create:
+                cur.execute(sql.SQL("create database {}").format(name))
     except psycopg2.Error as error:
-        raise ExportFailedError(f"cannot recreate database {database!r}: {error}") from error
+        what = "recreate" if create else "drop"
+        raise ExportFailedError(f"cannot {what} database {database!r}: {error}") from error
     finally:
         conn.close()
 
 
-def drop_database(settings: Settings, database: str) -> None:
-    conn = connect(settings, "postgres")
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            stmt = sql.SQL("drop database if exists {} with (force)")
-            cur.execute(stmt.format(sql.Identifier(database)))
-    finally:
-        conn.close()
+# Every ordinary or partitioned table of `public` and its columns, in order.
+_CREATED_COLUMNS = """
+select c.relname::text, array_agg(a.attname::text order by a.attnum)
+from pg_class c
+join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+group by c.relname
+"""
 
 
-def schema_path(settings: Settings, kind: SourceKind) -> Path:
-    """`sources/<kind>/schema.sql` of the project, or of this checkout as a fallback."""
-    candidates = (
-        settings.project_dir / "sources" / kind / "schema.sql",
-        Path(__file__).resolve().parents[3] / "sources" / kind / "schema.sql",
-    )
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise ConfigError(
-        f"schema file for {kind} not found (looked at {candidates[0]}); "
-        "run from the project directory or set C360_PROJECT_DIR"
-    )
-
-
-def apply_schema(conn: pg_connection, path: Path) -> None:
+def apply_schema(conn: pg_connection, schema: SourceSchema) -> None:
+    """Run the schema.sql `schema` was read from; check PostgreSQL created what was read."""
     with conn.cursor() as cur:
-        cur.execute(path.read_text())
+        cur.execute(schema.sql)
+        cur.execute(_CREATED_COLUMNS)
+        created = {table: tuple(columns) for table, columns in cur.fetchall()}
+    read = {table.name: table.column_names for table in schema.tables}
+    differences = [
+        f"{table}: read {read.get(table)}, created {created.get(table)}"
+        for table in sorted(read.keys() | created.keys())
+        if read.get(table) != created.get(table)
+    ]
+    if differences:
+        raise ConfigError(
+            f"{schema.path} does not read as what PostgreSQL creates from it "
+            f"({'; '.join(differences)}): keep it to plain `create table` statements"
+        )
 
 
 class ChunkReader:
@@ -152,12 +225,15 @@ class ChunkReader:
 
 
 def copy_table(
-    conn: pg_connection, load: TableLoad, on_chunk: Callable[[str], None] | None = None
+    conn: pg_connection,
+    load: TableLoad,
+    table: Table,
+    on_chunk: Callable[[str], None] | None = None,
 ) -> int:
-    """COPY `load` into its table; returns the number of rows PostgreSQL stored."""
+    """COPY `load` into `table`, in its columns; returns the number of rows PostgreSQL stored."""
     # freeze: the table was created in this transaction, so rows can skip later hint-bit writes
     statement = sql.SQL("copy {} ({}) from stdin with (freeze)").format(
-        sql.Identifier(load.table), sql.SQL(", ").join(map(sql.Identifier, load.columns))
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.column_names))
     )
     reader = ChunkReader(load.chunks, on_chunk or (lambda _chunk: None))
     with conn.cursor() as cur:
@@ -216,45 +292,27 @@ def restore_foreign_keys(conn: pg_connection, keys: Iterable[ForeignKey]) -> Non
                 ) from error
 
 
-def reset_serials(conn: pg_connection, tables: Iterable[str]) -> None:
+def reset_sequences(conn: pg_connection, tables: Iterable[Table]) -> None:
     """Move each serial's sequence past the explicit keys COPY wrote."""
     with conn.cursor() as cur:
         for table in tables:
-            column = SERIAL_COLUMNS.get(table)
-            if column is None:
-                continue
-            cur.execute(
-                sql.SQL(
-                    "select setval(pg_get_serial_sequence(%s, %s), "
-                    "coalesce((select max({c}) from {t}), 0) + 1, false)"
-                ).format(c=sql.Identifier(column), t=sql.Identifier(table)),
-                (table, column),
-            )
+            for column in table.sequence_columns:
+                cur.execute(
+                    sql.SQL(
+                        "select setval(pg_get_serial_sequence(%s, %s), "
+                        "coalesce((select max({c}) from {t}), 0) + 1, false)"
+                    ).format(c=sql.Identifier(column), t=sql.Identifier(table.name)),
+                    (table.name, column),
+                )
 
 
-def reader_password(settings: Settings, kind: SourceKind, env: Mapping[str, str]) -> str:
-    """The read-only role's password: from the environment, else a local stack secret."""
-    var = PASSWORD_ENV_VARS[kind]
-    value = env.get(var)
-    if value:
-        return value
-    if settings.stack_mode == "local":
-        return local_secret(settings.home, kind)
-    raise ConfigError(f"C360_STACK=external needs {var} (the password of {READER_ROLES[kind]})")
-
-
-def grant_reader(
-    conn: pg_connection,
-    database: str,
-    kind: SourceKind,
-    password: str,
-) -> None:
-    """Create or update the kind's login role and let it read `database`.
+def grant_reader(conn: pg_connection, database: str, row: SourceDatabase, password: str) -> None:
+    """Create or update the row's login role (`user_name`) and let it read `database`.
 
     The password is sent as a SCRAM verifier computed by libpq, so the plain
     text reaches neither SQL files nor the server's statement log.
     """
-    role = READER_ROLES[kind]
+    role = row.user_name
     verifier = encrypt_password(password, role, conn, "scram-sha-256")
     ident = sql.Identifier(role)
     with conn.cursor() as cur:
@@ -271,26 +329,26 @@ def grant_reader(
 
 def load_database(
     settings: Settings,
-    kind: SourceKind,
+    schema: SourceSchema,
     database: str,
     loads: Iterable[TableLoad],
+    row: SourceDatabase,
+    password: str,
     on_chunk: Callable[[TableLoad, str], None] | None = None,
-    env: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
-    """Recreate `database` with the kind's schema, COPY every load, grant, ANALYZE."""
-    password = reader_password(settings, kind, os.environ if env is None else env)
+    """Recreate `database` with `schema`, COPY every load, grant the row's role, ANALYZE."""
     recreate_database(settings, database)
     conn = connect(settings, database)
     counts: dict[str, int] = {}
     try:
-        apply_schema(conn, schema_path(settings, kind))
+        apply_schema(conn, schema)
         foreign_keys = drop_foreign_keys(conn)
         for load in loads:
             callback = _bind(on_chunk, load)
-            counts[load.table] = copy_table(conn, load, callback)
+            counts[load.table] = copy_table(conn, load, schema.table(load.table), callback)
         restore_foreign_keys(conn, foreign_keys)
-        reset_serials(conn, counts)
-        grant_reader(conn, database, kind, password)
+        reset_sequences(conn, map(schema.table, counts))
+        grant_reader(conn, database, row, password)
         conn.commit()
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -305,15 +363,30 @@ def load_databases(
     targets: SourceTargets,
     plan: Mapping[SourceKind, Iterable[TableLoad]],
     on_chunk: Callable[[TableLoad, str], None] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """`load_database` for each kind, in parallel threads.
 
+    Schemas, control rows and passwords are resolved before any database is touched.
     Creating, committing and analysing a database is server-side waiting;
     overlapping the three hides it behind the Python work of generating rows.
     """
+    env = os.environ if env is None else env
+    schemas = {kind: source_schema(settings.project_dir, kind) for kind in plan}
+    rows = reference_rows(settings.project_dir)
+    passwords = {kind: source_password(settings, rows[kind], env) for kind in plan}
     with ThreadPoolExecutor(max_workers=len(plan), thread_name_prefix="c360-load") as pool:
         futures = [
-            pool.submit(load_database, settings, kind, targets.database(kind), loads, on_chunk)
+            pool.submit(
+                load_database,
+                settings,
+                schemas[kind],
+                targets.database(kind),
+                loads,
+                rows[kind],
+                passwords[kind],
+                on_chunk,
+            )
             for kind, loads in plan.items()
         ]
         counts: dict[str, int] = {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -244,20 +244,15 @@ TICKETS: tuple[SampleTicket, ...] = (
 # seeds' heatmap query shows Low and Medium hours as well as Peak ones.
 HOUR_WEIGHTS = (2, 0, 0, 0, 0, 0, 1, 3, 4, 4, 5, 5, 6, 6, 6, 7, 8, 10, 13, 16, 18, 16, 11, 6)
 GENRES = ("Drama", "Comedy", "Sci-Fi", "Thriller", "Romance", "Documentary", "Horror", "Animation")
+CARD_TYPES = ("Visa", "Mastercard", "Amex", "Discover")
 
 
 @dataclass(frozen=True)
 class SampleData:
-    """All rows of the story, per source kind, as tuples in column order."""
+    """All rows of the story: per source kind, per table in load order, tuples
+    holding a value for each column in the order the table's schema.sql declares."""
 
-    tables: Mapping[SourceKind, tuple[tuple[str, tuple[str, ...], tuple[Row, ...]], ...]]
-
-    def rows(self, table: str) -> tuple[Row, ...]:
-        for tables in self.tables.values():
-            for name, _columns, rows in tables:
-                if name == table:
-                    return rows
-        raise KeyError(table)
+    tables: Mapping[SourceKind, Mapping[str, tuple[Row, ...]]]
 
 
 def build_samples() -> SampleData:
@@ -271,69 +266,21 @@ def build_samples() -> SampleData:
     tickets, links = _tickets()
     return SampleData(
         tables={
-            "profiles_db": (
-                ("accounts", ACCOUNT_COLUMNS, accounts),
-                ("plans", ("plan_id", "plan_name", "monthly_fee", "max_devices"), PLANS),
-                ("payment_methods", PAYMENT_COLUMNS, payment_methods),
-                ("subscriptions", SUBSCRIPTION_COLUMNS, subscriptions),
-            ),
-            "streaming_db": (
-                ("media_content", MEDIA_COLUMNS, MEDIA),
-                ("play_events", PLAY_EVENT_COLUMNS, play_events),
-            ),
-            "support_db": (
-                ("agents", ("agent_id", "full_name", "team", "hired_at"), AGENTS),
-                ("tickets", TICKET_COLUMNS, tickets),
-                ("ticket_tags", ("tag_id", "tag_name"), TAGS),
-                ("ticket_tag_link", ("ticket_id", "tag_id"), links),
-            ),
+            "profiles_db": {
+                "accounts": accounts,
+                "plans": PLANS,
+                "payment_methods": payment_methods,
+                "subscriptions": subscriptions,
+            },
+            "streaming_db": {"media_content": MEDIA, "play_events": play_events},
+            "support_db": {
+                "agents": AGENTS,
+                "tickets": tickets,
+                "ticket_tags": TAGS,
+                "ticket_tag_link": links,
+            },
         }
     )
-
-
-ACCOUNT_COLUMNS = ("account_id", "email", "hashed_password", "full_name", "created_at")
-PAYMENT_COLUMNS = (
-    "payment_method_id",
-    "account_id",
-    "card_fingerprint",
-    "card_type",
-    "card_last_four",
-)
-SUBSCRIPTION_COLUMNS = (
-    "subscription_id",
-    "account_id",
-    "plan_id",
-    "status",
-    "starts_at",
-    "renews_at",
-)
-MEDIA_COLUMNS = (
-    "media_id",
-    "title",
-    "media_type",
-    "genre",
-    "release_date",
-    "duration_minutes",
-)
-PLAY_EVENT_COLUMNS = (
-    "event_id",
-    "session_id",
-    "account_id_from_token",
-    "media_id",
-    "event_timestamp",
-    "action",
-    "ip_address",
-    "device_fingerprint",
-)
-TICKET_COLUMNS = (
-    "ticket_id",
-    "customer_email",
-    "agent_id",
-    "subject",
-    "status",
-    "created_at",
-    "last_updated_at",
-)
 
 
 def _uuid(rng: random.Random) -> str:
@@ -355,7 +302,7 @@ def _account_row(persona: Persona, account_id: str, rng: random.Random) -> Row:
 def _card(fingerprint: str) -> tuple[str, str]:
     """Card type and last four digits follow from the fingerprint: one physical card."""
     digest = uuid.uuid5(uuid.NAMESPACE_OID, fingerprint).int
-    return ("Visa", "Mastercard", "Amex", "Discover")[digest % 4], f"{digest % 10000:04d}"
+    return CARD_TYPES[digest % len(CARD_TYPES)], f"{digest % 10000:04d}"
 
 
 def _payment_methods(ids: Mapping[str, str], rng: random.Random) -> tuple[Row, ...]:
@@ -508,8 +455,8 @@ def _tickets() -> tuple[tuple[Row, ...], tuple[Row, ...]]:
 
 def sample_loads(data: SampleData, kind: SourceKind) -> list[TableLoad]:
     return [
-        TableLoad(table, columns, rows_to_chunks(rows), len(rows))
-        for table, columns, rows in data.tables[kind]
+        TableLoad(table, rows_to_chunks(rows), len(rows))
+        for table, rows in data.tables[kind].items()
     ]
 
 
@@ -583,9 +530,3 @@ def _query(settings: Settings, database: str, query: str, params: Mapping[str, A
             return list(cur.fetchall())
     finally:
         conn.close()
-
-
-def iter_tables(data: SampleData) -> Iterator[tuple[SourceKind, str, int]]:
-    for kind, tables in data.tables.items():
-        for table, _columns, rows in tables:
-            yield kind, table, len(rows)

@@ -22,7 +22,7 @@ from psycopg2.extensions import connection as pg_connection_type
 
 from c360.config import Settings, local_secret
 from c360.control.load import load_control_rows
-from c360.control.model import ControlRows, SourceDatabase
+from c360.control.model import SourceDatabase, source_schema
 from c360.errors import ConfigError, ServerUnavailableError
 from c360.pg import connect, ensure_staging_database
 
@@ -72,7 +72,7 @@ def attach_sources(
         for source in rows.active_sources:
             try:
                 password = passwords[source.source_name]
-                attached.append(_attach(conn, rows, source, password, local_host, local_port))
+                attached.append(_attach(conn, source, password, local_host, local_port))
                 conn.commit()
             except (psycopg2.Error, ConfigError) as error:
                 conn.rollback()
@@ -91,13 +91,12 @@ def attach_sources(
 
 def _attach(
     conn: pg_connection_type,
-    rows: ControlRows,
     source: SourceDatabase,
     password: str,
     local_host: str,
     local_port: int,
 ) -> AttachedSource:
-    schema = rows.rules.source_schema(source.source_name)
+    schema = source_schema(source.source_name)
     server = sql.Identifier(schema)
     options = {
         "host": source.host or local_host,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from c360 import types
 from c360.control.model import ControlRows, RelationshipMapping
+from c360.control.rules import JINJA_PATTERN
 from c360.errors import ConfigError
 from c360.export.bulk import header_problem
 from c360.transform.columns import SourceColumn, node_columns
@@ -87,12 +88,11 @@ def check_column_names(
 ) -> None:
     """Refuse, naming each with its way out, the source column names some stage
     of c360 cannot carry; any other name is quoted wherever it is written."""
-    jinja = re.compile(rows.rules.jinja_pattern)
     rename = "rename it in the source (or attach a view that renames it)"
     problems: list[str] = []
     for (source, table), columns in staged.items():
         for column in columns:
-            if jinja.search(column.name):
+            if JINJA_PATTERN.search(column.name):
                 problems.append(
                     f"{source}.{table}.{column.name}: holds Jinja delimiters, which dbt would "
                     f"evaluate in the generated files; {rename}"
@@ -125,17 +125,16 @@ def check_column_names(
         raise ConfigError(f"source columns c360 cannot carry:\n  {listing}")
 
 
-def check_no_jinja(files: Mapping[Path, str], pattern: str) -> None:
+def check_no_jinja(files: Mapping[Path, str]) -> None:
     """Refuse YAML that would hold Jinja: dbt renders its values, and what they
     carry from the sources (names, type names) is not c360's to trust. The
     names and control rows are checked first, so this names what else did it."""
-    jinja = re.compile(pattern)
     found = [
         f"{path}:{number}: {line.strip()}"
         for path, text in sorted(files.items())
         if path.suffix == ".yml"
         for number, line in enumerate(text.splitlines(), 1)
-        if jinja.search(line)
+        if JINJA_PATTERN.search(line)
     ]
     if found:
         listing = "\n  ".join(found)

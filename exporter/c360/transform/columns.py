@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from psycopg2.extensions import connection as pg_connection_type
 
 from c360 import types
-from c360.control.model import ControlRows, NodeMapping
+from c360.control.model import ControlRows, NodeMapping, source_schema
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def reserved_words(conn: pg_connection_type) -> frozenset[str]:
 
 def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColumns:
     """Columns of every attached foreign table of the active sources, in order."""
-    schemas = {rows.rules.source_schema(s.source_name): s.source_name for s in rows.active_sources}
+    schemas = {source_schema(s.source_name): s.source_name for s in rows.active_sources}
     with conn.cursor() as cur:
         cur.execute(
             "select table_schema, table_name, column_name, data_type, udt_name,"

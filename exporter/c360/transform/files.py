@@ -11,12 +11,14 @@ SQL_HEADER = (
     "-- Do not edit: change the control rows and run the command again.\n"
 )
 YAML_HEADER = SQL_HEADER.replace("-- ", "# ")
+# Where generated files live: the models, and the test of the control rows.
+GENERATED_DIRS = ("models", "data-tests")
 
 
 def generated_files(project_dir: Path) -> set[Path]:
-    """Files under models/ that carry the generated header, relative to the project."""
+    """Files of GENERATED_DIRS that carry the generated header, relative to the project."""
     found = set()
-    for path in (project_dir / "models").rglob("*"):
+    for path in (p for d in GENERATED_DIRS for p in (project_dir / d).rglob("*")):
         if path.suffix in (".sql", ".yml") and path.is_file():
             with path.open(encoding="utf-8") as handle:
                 if MARKER in handle.readline():

@@ -5,9 +5,12 @@ models cannot come from seed rows at run time. `c360-export models generate`
 renders them instead: per mapped source table a staging model and its source
 entry, per label a node model, per relationship type an edge model, their YAML
 (descriptions, contracts typed from the attached foreign tables, key and
-endpoint tests, each model's control row as `meta.c360`), the catalog model and
-the `neo4j_graph` exposure. The SQL bodies are calls to the project's macros.
-Names come from `c360.transform.naming`, the checks from `c360.transform.checks`.
+endpoint tests, each model's control row as `meta.c360`), the catalog model,
+the `neo4j_graph` exposure, and the test `generated_models_match_control_rows`
+with every control row as its `meta.c360`, which stops a `dbt build` whose
+seeds were edited since. The SQL bodies are calls to the project's macros.
+Names come from `c360.transform.naming`, the checks from `c360.transform.checks`,
+the shape of `meta.c360` from `c360.transform.meta`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ import yaml
 from c360 import types
 from c360.config import Settings
 from c360.control.load import load_control_rows
-from c360.control.model import ControlRows, NodeMapping, RelationshipMapping
+from c360.control.model import (
+    CONTROL_FILES,
+    ControlRows,
+    NodeMapping,
+    RelationshipMapping,
+    source_schema,
+)
 from c360.control.rules import check_columns
 from c360.pg import connect
 from c360.transform.checks import (
@@ -41,15 +50,12 @@ from c360.transform.columns import (
     reserved_words,
 )
 from c360.transform.files import SQL_HEADER, YAML_HEADER
+from c360.transform.meta import ControlRowsMeta, EdgeMeta, NodeMeta, StagingMeta
 from c360.transform.naming import edge_model, node_model, staging_model
 
 PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-CONTROL_SEEDS = (
-    "field_exclusion_rules",
-    "node_label_mappings",
-    "relationship_mappings",
-    "source_databases",
-)
+CONTROL_SEEDS = tuple(sorted(f.seed for f in CONTROL_FILES))
+ROWS_TEST = "generated_models_match_control_rows"
 
 
 def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -> dict[Path, str]:
@@ -92,7 +98,10 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
     ]
     files[Path("models") / "graph" / "graph_catalog.sql"] = _catalog_sql(graph_models)
     files[Path("models") / "graph" / "_graph__exposures.yml"] = _exposure_yaml(graph_models)
-    check_no_jinja(files, rows.rules.jinja_pattern)
+    tests = Path("data-tests")
+    files[tests / f"{ROWS_TEST}.sql"] = _rows_test_sql()
+    files[tests / f"{ROWS_TEST}.yml"] = _rows_test_yaml(rows)
+    check_no_jinja(files)
     return files
 
 
@@ -165,7 +174,7 @@ def _sources_yaml(rows: ControlRows, source_name: str, tables: list[str]) -> str
             f"{source.description} Database {source.database_name}, attached through "
             f"postgres_fdw by `c360-export sources attach` as foreign tables."
         ).strip(),
-        "schema": rows.rules.source_schema(source_name),
+        "schema": source_schema(source_name),
         "tables": [
             {"name": t, "description": f"Foreign table over {source.database_name}.public.{t}."}
             for t in tables
@@ -191,16 +200,7 @@ def _staging_yaml(
                 "description": (
                     f"One row per row of {source_name}.{table}, source types kept.{removed}"
                 ),
-                "config": {
-                    "meta": {
-                        "c360": {
-                            "kind": "staging",
-                            "source_name": source_name,
-                            "table_name": table,
-                            "excluded_columns": excluded,
-                        }
-                    }
-                },
+                "config": {"meta": {"c360": StagingMeta.of(rows, source_name, table).as_meta()}},
                 "columns": [
                     {
                         **names.yaml(c.name),
@@ -238,19 +238,7 @@ def _node_entry(node: NodeMapping, columns: list[SourceColumn], names: _Names) -
             f"(:{node.label}) nodes: {grain} of {node.source_name}.{node.table_name}. "
             f"{node.description}"
         ).strip(),
-        "config": {
-            "meta": {
-                "c360": {
-                    "kind": "node",
-                    "label": node.label,
-                    "source_name": node.source_name,
-                    "table_name": node.table_name,
-                    "key_columns": list(node.key_columns),
-                    "property_columns": list(node.property_columns),
-                    "one_node_per_key": node.one_node_per_key,
-                }
-            }
-        },
+        "config": {"meta": {"c360": NodeMeta.of(node).as_meta()}},
     }
     if not single_key:
         entry["data_tests"] = [
@@ -308,10 +296,9 @@ def _edge_entry(
     names: _Names,
 ) -> dict[str, Any]:
     start, end = rows.node(rel.from_label), rows.node(rel.to_label)
-    start_columns = [f"start_{k}" for k in start.key_columns]
-    end_columns = [f"end_{k}" for k in end.key_columns]
+    meta = EdgeMeta.of(rel, rows)
+    start_columns, end_columns = list(meta.start_columns), list(meta.end_columns)
     via = f" through {rel.via[0]}.{rel.via[1]}" if rel.via is not None else ""
-    severity = rel.dangling_severity or rows.rules.default_dangling_severity
     columns: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = [
         {"unique_combination_of_columns": {"arguments": {"columns": start_columns + end_columns}}}
@@ -349,7 +336,7 @@ def _edge_entry(
         {
             "dangling_rows": {
                 "arguments": {"side": dangling_side(rel, rows), **relations},
-                "config": {"severity": severity},
+                "config": {"severity": meta.dangling_severity},
             }
         }
     )
@@ -362,29 +349,7 @@ def _edge_entry(
             f"{' after lower(trim())' if rel.normalize == 'lower_trim' else ''}. "
             f"{rel.description}"
         ).strip(),
-        "config": {
-            "meta": {
-                "c360": {
-                    "kind": "edge",
-                    "relationship_type": rel.relationship_type,
-                    "from_label": rel.from_label,
-                    "from_column": rel.from_column,
-                    "to_label": rel.to_label,
-                    "to_column": rel.to_column,
-                    "via_source_name": rel.via_source_name,
-                    "via_table_name": rel.via_table_name,
-                    "via_from_column": rel.via_from_column,
-                    "via_to_column": rel.via_to_column,
-                    "normalize": rel.normalize,
-                    "execution_order": rel.execution_order,
-                    "dangling_severity": severity,
-                    "from_key_columns": list(start.key_columns),
-                    "to_key_columns": list(end.key_columns),
-                    "start_columns": start_columns,
-                    "end_columns": end_columns,
-                }
-            }
-        },
+        "config": {"meta": {"c360": meta.as_meta()}},
         "data_tests": tests,
         "columns": columns,
     }
@@ -412,6 +377,36 @@ def _exposure_yaml(graph_models: list[str]) -> str:
         "depends_on": [f"ref('{m}')" for m in ["graph_catalog", *sorted(graph_models)]],
     }
     return _yaml({"exposures": [exposure]})
+
+
+# ---- the control rows' test ----------------------------------------------
+
+
+def _rows_test_sql() -> str:
+    return (
+        f"{SQL_HEADER}{_depends_on_seeds()}\n"
+        "{{ raise_on_problems(\n"
+        "    generated_model_mismatches_sql(),\n"
+        "    'the control rows (seeds/control/*.csv) differ from the rows the '\n"
+        "    ~ 'generated dbt files were made from',\n"
+        "    'Run `c360-export models generate`, which checks the rows against the '\n"
+        "    ~ 'rules of c360.control, then `dbt build` again; no graph table was '\n"
+        "    ~ 'replaced.'\n"
+        ") }}\n"
+    )
+
+
+def _rows_test_yaml(rows: ControlRows) -> str:
+    test = {
+        "name": ROWS_TEST,
+        "description": (
+            "Stops the build, before any graph table is replaced, when a control row "
+            "differs from the rows the generated files were made from (meta.c360, every "
+            "column of every row of the four control files), naming seed, row and column."
+        ),
+        "config": {"meta": {"c360": ControlRowsMeta.of(rows).as_meta()}},
+    }
+    return _yaml({"data_tests": [test]})
 
 
 def _yaml(document: Mapping[str, Any]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,6 @@ CONTROL = {
 
 
 def project(tmp_path: Path, extra: dict[str, list[str]] | None = None) -> ControlRows:
-    shutil.copy(PROJECT / "dbt_project.yml", tmp_path / "dbt_project.yml")
     (tmp_path / CONTROL_DIR).mkdir(parents=True)
     for seed, lines in CONTROL.items():
         text = "\n".join([*lines, *(extra or {}).get(seed, [])]) + "\n"

@@ -1,0 +1,156 @@
+"""The shape of `meta.c360`: what `c360-export models generate` writes into the
+YAML of each generated model (and of the test comparing the seeds with the
+rows the files were made from), and what the macros read.
+
+One frozen dataclass per kind; `as_meta()` gives the dict render writes: `kind`
+first, then every field in order. docs/architecture.md lists the keys for the
+macros, which stop with a compiler error naming the model and the key when one
+is missing (macros/c360_mapping.sql, `c360_checked_meta`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, ClassVar
+
+from c360.control.model import (
+    CONTROL_FILES,
+    Cell,
+    ControlRows,
+    NodeMapping,
+    RelationshipMapping,
+)
+
+
+@dataclass(frozen=True)
+class _Meta:
+    kind: ClassVar[str]
+
+    def as_meta(self) -> dict[str, Any]:
+        """The `meta.c360` entry: plain YAML values (lists, not tuples)."""
+        return {"kind": self.kind} | _plain(self)
+
+
+@dataclass(frozen=True)
+class StagingMeta(_Meta):
+    """A staging model: the source table it reads, and the columns left out."""
+
+    kind: ClassVar[str] = "staging"
+    source_name: str
+    table_name: str
+    excluded_columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rows: ControlRows, source_name: str, table_name: str) -> StagingMeta:
+        return cls(source_name, table_name, rows.excluded_columns(source_name, table_name))
+
+
+@dataclass(frozen=True)
+class NodeMeta(_Meta):
+    """A node model: its label's row, as graph_node_select and the catalog read it."""
+
+    kind: ClassVar[str] = "node"
+    label: str
+    source_name: str
+    table_name: str
+    key_columns: tuple[str, ...]
+    property_columns: tuple[str, ...]
+    one_node_per_key: bool
+
+    @classmethod
+    def of(cls, node: NodeMapping) -> NodeMeta:
+        return cls(
+            node.label,
+            node.source_name,
+            node.table_name,
+            node.key_columns,
+            node.property_columns,
+            node.one_node_per_key,
+        )
+
+
+@dataclass(frozen=True)
+class EdgeMeta(_Meta):
+    """An edge model: its relationship's row with the blank severity resolved,
+    the two labels' key columns, and the edge table columns holding them."""
+
+    kind: ClassVar[str] = "edge"
+    relationship_type: str
+    from_label: str
+    from_column: str
+    to_label: str
+    to_column: str
+    via_source_name: str | None
+    via_table_name: str | None
+    via_from_column: str | None
+    via_to_column: str | None
+    normalize: str | None
+    execution_order: int
+    dangling_severity: str
+    from_key_columns: tuple[str, ...]
+    to_key_columns: tuple[str, ...]
+    start_columns: tuple[str, ...]
+    end_columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rel: RelationshipMapping, rows: ControlRows) -> EdgeMeta:
+        start, end = rows.node(rel.from_label), rows.node(rel.to_label)
+        return cls(
+            relationship_type=rel.relationship_type,
+            from_label=rel.from_label,
+            from_column=rel.from_column,
+            to_label=rel.to_label,
+            to_column=rel.to_column,
+            via_source_name=rel.via_source_name,
+            via_table_name=rel.via_table_name,
+            via_from_column=rel.via_from_column,
+            via_to_column=rel.via_to_column,
+            normalize=rel.normalize,
+            execution_order=rel.execution_order,
+            dangling_severity=rel.severity,
+            from_key_columns=start.key_columns,
+            to_key_columns=end.key_columns,
+            start_columns=tuple(f"start_{k}" for k in start.key_columns),
+            end_columns=tuple(f"end_{k}" for k in end.key_columns),
+        )
+
+
+@dataclass(frozen=True)
+class SeedRows:
+    """The rows of one control file as dbt loads them, and the columns naming a row."""
+
+    key_columns: tuple[str, ...]
+    rows: tuple[Mapping[str, Cell], ...]
+
+
+@dataclass(frozen=True)
+class ControlRowsMeta(_Meta):
+    """The test `generated_models_match_control_rows`: every row of every control
+    file the generated files were made from, by seed, to compare with the seeds."""
+
+    kind: ClassVar[str] = "control_rows"
+    seeds: Mapping[str, SeedRows]
+
+    @classmethod
+    def of(cls, rows: ControlRows) -> ControlRowsMeta:
+        return cls(
+            {
+                file.seed: SeedRows(
+                    file.key_columns,
+                    # every column, in the file's order
+                    tuple({c: row[c] for c in file.columns} for row in rows.seed_rows[file.seed]),
+                )
+                for file in CONTROL_FILES
+            }
+        )
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
