@@ -11,10 +11,7 @@ from pathlib import Path
 import psycopg2
 from neo4j import Driver
 
-from c360.errors import (
-    C360Error,
-    ConfigError,
-)
+from c360.errors import C360Error, ConfigError
 from c360.export import bulk, merge, script, state, sync
 from c360.export.catalog import TablePlan
 from c360.export.guard import Loss
