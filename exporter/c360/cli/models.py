@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
+from c360.control.load import load_control_rows
 from c360.errors import ExitCode
+from c360.transform import diagram as graph_diagram
 from c360.transform.files import stale_files, write_files
 from c360.transform.render import render_project
 
@@ -64,3 +66,27 @@ def check(project_dir: ProjectDir = None) -> None:
         )
         raise typer.Exit(int(ExitCode.FAILED))
     stderr().print("generated dbt files are up to date")
+
+
+@app.command()
+def diagram(
+    project_dir: ProjectDir = None,
+    format_: Annotated[
+        Literal["mermaid", "svg"],
+        typer.Option("--format", help="Mermaid text (for Markdown) or a standalone SVG."),
+    ] = "mermaid",
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """Draw the graph model the active control rows describe: labels with their key
+    and properties, relationship types as arrows from start to end label."""
+    with user_errors():
+        settings = Settings.from_env()
+        rows = load_control_rows((project_dir or settings.project_dir).resolve())
+        drawn = graph_diagram.svg(rows) if format_ == "svg" else graph_diagram.mermaid(rows)
+    if output is None:
+        stdout().out(drawn, end="", highlight=False)
+    else:
+        output.write_text(drawn, encoding="utf-8")
+        stderr().print(f"wrote {output}", highlight=False)
