@@ -25,7 +25,7 @@ from c360.errors import (
     ServerUnavailableError,
     UnpublishedGraphError,
 )
-from c360.export import bulk, state
+from c360.export import bulk, catalog, state
 from c360.export.catalog import Column, LabelPlan
 from c360.export.lock import export_lock
 from c360.export.options import ExportOptions, NoProgress
@@ -387,8 +387,6 @@ def test_merge_clear_that_would_empty_most_of_a_label_stops_first(graph_tables, 
 
 
 def _plan(settings: Settings) -> Any:
-    from c360.export import catalog
-
     with pg_connection(settings.postgres.dsn()) as conn:
         return catalog.read_plan(conn)
 

@@ -35,6 +35,7 @@ from c360.export import catalog
 from c360.export.catalog import CATALOG_TABLE, GRAPH_SCHEMA, GraphPlan, TablePlan
 from c360.pg import pg_connection
 
+# written by macros/publish_built_models.sql
 BUILDS_TABLE = ("control", "graph_builds")
 # How long the lead waits for a dbt swap already under way to commit.
 LEAD_LOCK_TIMEOUT = "20s"
@@ -196,12 +197,15 @@ def _lock_and_read(lead: pg_connection_type, dsn: str, tables: list[str]) -> Pub
 
 def _builds(conn: pg_connection_type) -> dict[str, Build]:
     with conn.cursor() as cur:
-        cur.execute("select to_regclass('control.graph_builds')")
+        builds = sql.Identifier(*BUILDS_TABLE)
+        cur.execute("select to_regclass(%s)", (builds.as_string(conn),))
         if cur.fetchone()[0] is None:
             return {}
         cur.execute(
-            "select table_name, table_oid, invocation_id, status, detail, dangling_rows"
-            " from control.graph_builds where schema_name = %s",
+            sql.SQL(
+                "select table_name, table_oid, invocation_id, status, detail, dangling_rows"
+                " from {} where schema_name = %s"
+            ).format(builds),
             (GRAPH_SCHEMA,),
         )
         return {
