@@ -100,6 +100,12 @@ class _Row:
         self.problems.append(f"{self.ref}: {name} must be true or false, not {value!r}")
         return False
 
+    def flag(self, name: str) -> bool:
+        """A boolean column where blank means false (columns added after the first release)."""
+        if not self._raw(name).strip():
+            return False
+        return self.boolean(name)
+
     def integer(self, name: str, default: int | None = None) -> int | None:
         value = self._raw(name).strip()
         if not value:
@@ -170,13 +176,15 @@ def _node(row: _Row) -> NodeMapping:
         row.problems.append(f"{row.ref}: key_columns is empty")
     return NodeMapping(
         label=row.text("label"),
-        source_name=row.text("source_name"),
+        # blank: table_name is a model of this dbt project
+        source_name=row.optional("source_name"),
         table_name=row.text("table_name"),
         key_columns=keys,
         property_columns=row.words("property_columns"),
         one_node_per_key=row.boolean("one_node_per_key"),
         is_active=row.boolean("is_active"),
         description=row.optional("description") or "",
+        is_extension=row.flag("is_extension"),
         ref=row.ref,
     )
 
@@ -208,5 +216,7 @@ def _relationship(row: _Row) -> RelationshipMapping:
         execution_order=row.integer("execution_order") or 0,
         description=row.optional("description") or "",
         dangling_severity=row.optional("dangling_severity"),
+        key_columns=row.words("key_columns"),
+        property_columns=row.words("property_columns"),
         ref=row.ref,
     )

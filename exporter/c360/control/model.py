@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 CONTROL_DIR = Path("seeds") / "control"
 DEFAULT_FETCH_SIZE = 50_000
@@ -64,8 +65,9 @@ NODE_FILE = ControlFile(
         "one_node_per_key",
         "is_active",
         "description",
+        "is_extension",
     ),
-    ("label",),
+    ("label", "source_name", "table_name"),
 )
 EXCLUSION_FILE = ControlFile(
     "field_exclusion_rules",
@@ -89,6 +91,8 @@ RELATIONSHIP_FILE = ControlFile(
         "execution_order",
         "description",
         "dangling_severity",
+        "key_columns",
+        "property_columns",
     ),
     ("relationship_type",),
 )
@@ -98,6 +102,24 @@ CONTROL_FILES = (SOURCE_FILE, NODE_FILE, EXCLUSION_FILE, RELATIONSHIP_FILE)
 def source_schema(source_name: str) -> str:
     """The staging-database schema holding a source's foreign tables."""
     return f"{SOURCE_SCHEMA_PREFIX}{source_name}"
+
+
+class Table(NamedTuple):
+    """Where a control row reads its rows: a table of an attached source, or,
+    with no source_name, a model of this dbt project (an intermediate or mart
+    model computing what no source holds)."""
+
+    source_name: str | None
+    table_name: str
+
+    @property
+    def is_model(self) -> bool:
+        return self.source_name is None
+
+    def __str__(self) -> str:
+        if self.source_name is None:
+            return f"model {self.table_name}"
+        return f"{self.source_name}.{self.table_name}"
 
 
 @dataclass(frozen=True)
@@ -128,15 +150,23 @@ class SourceDatabase:
 
 @dataclass(frozen=True)
 class NodeMapping:
+    """A label's row, or with `is_extension` a row adding properties to the label
+    of the same name from another table or model keyed by the label's key."""
+
     label: str
-    source_name: str
+    source_name: str | None
     table_name: str
     key_columns: tuple[str, ...]
     property_columns: tuple[str, ...]
     one_node_per_key: bool
     is_active: bool
     description: str
+    is_extension: bool
     ref: RowRef = field(compare=False)
+
+    @property
+    def table(self) -> Table:
+        return Table(self.source_name, self.table_name)
 
 
 @dataclass(frozen=True)
@@ -165,13 +195,21 @@ class RelationshipMapping:
     execution_order: int
     description: str
     dangling_severity: str | None
+    # one relationship per distinct value of these junction columns, not per pair
+    key_columns: tuple[str, ...]
+    property_columns: tuple[str, ...]
     ref: RowRef = field(compare=False)
 
     @property
-    def via(self) -> tuple[str, str] | None:
-        if self.via_source_name is None or self.via_table_name is None:
+    def via(self) -> Table | None:
+        if self.via_table_name is None:
             return None
-        return (self.via_source_name, self.via_table_name)
+        return Table(self.via_source_name, self.via_table_name)
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        """The relationship's properties: its key columns first, then the others."""
+        return tuple(dict.fromkeys(self.key_columns + self.property_columns))
 
     @property
     def severity(self) -> str:
@@ -195,19 +233,28 @@ class ControlRows:
 
     @property
     def active_nodes(self) -> tuple[NodeMapping, ...]:
-        return tuple(n for n in self.nodes if n.is_active)
+        """The active labels' own rows (property extensions are not labels)."""
+        return tuple(n for n in self.nodes if n.is_active and not n.is_extension)
+
+    @property
+    def active_extensions(self) -> tuple[NodeMapping, ...]:
+        return tuple(n for n in self.nodes if n.is_active and n.is_extension)
+
+    def extensions_of(self, label: str) -> tuple[NodeMapping, ...]:
+        return tuple(n for n in self.active_extensions if n.label == label)
 
     @property
     def active_relationships(self) -> tuple[RelationshipMapping, ...]:
         return tuple(r for r in self.relationships if r.is_active)
 
     def node(self, label: str) -> NodeMapping:
-        return next(n for n in self.nodes if n.label == label)
+        """The label's own row (not an extension)."""
+        return next(n for n in self.nodes if n.label == label and not n.is_extension)
 
     def source(self, source_name: str) -> SourceDatabase:
         return next(s for s in self.sources if s.source_name == source_name)
 
-    def excluded_columns(self, source_name: str, table_name: str) -> tuple[str, ...]:
+    def excluded_columns(self, source_name: str | None, table_name: str) -> tuple[str, ...]:
         return tuple(
             sorted(
                 {
@@ -218,8 +265,16 @@ class ControlRows:
             )
         )
 
-    def staging_tables(self) -> tuple[tuple[str, str], ...]:
-        """Every (source, table) an active label or relationship reads, sorted."""
-        tables = {(n.source_name, n.table_name) for n in self.active_nodes}
+    def read_tables(self) -> tuple[Table, ...]:
+        """Every table or model an active row reads: source tables sorted, then models."""
+        tables = {n.table for n in self.nodes if n.is_active}
         tables |= {r.via for r in self.active_relationships if r.via is not None}
-        return tuple(sorted(tables))
+        return tuple(sorted(tables, key=lambda t: (t.is_model, t.source_name or "", t.table_name)))
+
+    def staging_tables(self) -> tuple[Table, ...]:
+        """Every source table an active row reads, sorted: each gets a staging model."""
+        return tuple(t for t in self.read_tables() if not t.is_model)
+
+    def model_tables(self) -> tuple[Table, ...]:
+        """Every model of this project an active row reads, sorted."""
+        return tuple(t for t in self.read_tables() if t.is_model)
