@@ -3,7 +3,8 @@
     generated node and edge models in dbt's `graph` context: table names are
     the models' own names, so the naming rule lives only in
     c360.transform.naming. Nodes get execution_order 0 (load before any
-    relationship).
+    relationship). An edge's key_columns are its relationship key (one
+    relationship per junction row), NULL for one per (start, end) pair.
 -#}
 {% macro graph_catalog_select() -%}
     {%- set rows = [] -%}
@@ -26,11 +27,13 @@
             {%- elif kind == 'edge' -%}
                 {%- set mapping = c360_checked_meta(meta, [
                     'relationship_type', 'from_label', 'to_label',
-                    'start_columns', 'end_columns', 'execution_order'
+                    'start_columns', 'end_columns', 'execution_order',
+                    'key_columns'
                 ], owner) -%}
                 {%- do rows.append([
                     "'edge'", sql_literal(mapping.relationship_type),
-                    sql_literal(node.alias), sql_text_array(none),
+                    sql_literal(node.alias),
+                    sql_text_array(mapping.key_columns or none),
                     sql_literal(mapping.from_label), sql_literal(mapping.to_label),
                     sql_text_array(mapping.start_columns),
                     sql_text_array(mapping.end_columns),

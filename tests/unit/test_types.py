@@ -29,7 +29,7 @@ CONTROL = {
     ],
     "node_label_mappings": [
         "label,source_name,table_name,key_columns,property_columns,one_node_per_key,"
-        "is_active,description",
+        "is_active,description,is_extension",
         "Order,shop,orders,order_id,,false,true,An order.",
         "Day,shop,days,day,,false,true,A day.",
     ],
@@ -37,7 +37,7 @@ CONTROL = {
     "relationship_mappings": [
         "relationship_type,from_label,from_column,to_label,to_column,via_source_name,"
         "via_table_name,via_from_column,via_to_column,normalize,is_active,execution_order,"
-        "description,dangling_severity",
+        "description,dangling_severity,key_columns,property_columns",
         "ON_DAY,Order,placed_on,Day,day,,,,,,true,1,An order placed on a day.,",
     ],
 }

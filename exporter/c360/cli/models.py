@@ -14,6 +14,12 @@ from c360.control.load import load_control_rows
 from c360.errors import ExitCode
 from c360.transform import diagram as graph_diagram
 from c360.transform.files import stale_files, write_files
+from c360.transform.propose import (
+    STANDING_NOTE,
+    proposal_directory,
+    propose_from_source,
+    write_proposal,
+)
 from c360.transform.render import render_project
 
 app = typer.Typer(
@@ -90,3 +96,41 @@ def diagram(
     else:
         output.write_text(drawn, encoding="utf-8")
         stderr().print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def propose(
+    source: Annotated[str, typer.Argument(help="The source_databases row whose keys to read.")],
+    project_dir: ProjectDir = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory of the two proposed files, rewritten on every run "
+            "(default: proposals/SOURCE/ in the project; never under seeds/)."
+        ),
+    ] = None,
+) -> None:
+    """Propose node_label_mappings and relationship_mappings rows for SOURCE from the
+    primary and foreign keys of its database, for review, and list what the keys
+    cannot map.
+
+    Rename the proposed relationship types, then copy the rows you keep into
+    seeds/control/.
+    """
+    with user_errors():
+        settings = Settings.from_env()
+        project = (project_dir or settings.project_dir).resolve()
+        directory = proposal_directory(project, source, output)
+        proposal = propose_from_source(settings, source, project)
+        write_proposal(proposal, directory)
+    out = stdout()
+    for unmapped in proposal.unmapped:
+        out.print(f"not mapped: {unmapped}", markup=False, highlight=False)
+    out.print(f"note: {STANDING_NOTE}", markup=False, highlight=False)
+    stderr().print(
+        f"{len(proposal.nodes)} labels and {len(proposal.relationships)} relationships "
+        f"proposed in {directory}; next: review them, rename the types and copy the rows "
+        "you keep into seeds/control/",
+        markup=False,
+        highlight=False,
+    )

@@ -21,8 +21,11 @@ from c360.control.model import (
     DANGLING_SEVERITIES,
     NORMALIZE_VALUES,
     ControlRows,
+    NodeMapping,
+    RelationshipMapping,
     RowRef,
     SourceDatabase,
+    Table,
     source_schema,
 )
 from c360.errors import ConfigError
@@ -49,53 +52,88 @@ def jinja_problems(ref: RowRef, values: Mapping[str, str | None]) -> list[str]:
     ]
 
 
-def check_columns(rows: ControlRows, columns: Mapping[tuple[str, str], Sequence[str]]) -> None:
-    """Check every table and column the active rows name against the attached
-    foreign tables (`columns`: (source, table) -> column names)."""
+def check_columns(rows: ControlRows, columns: Mapping[Table, Sequence[str]]) -> None:
+    """Check every table, model and column the active rows name against the
+    attached foreign tables and the project's models (`columns`: table -> names)."""
     problems: list[str] = []
 
-    def need(ref: RowRef, what: str, source: str, table: str, names: Iterable[str]) -> None:
-        if (source, table) not in columns:
-            problems.append(
-                f"{ref}: table {table!r} does not exist in source {source!r} (schema "
-                f"{source_schema(source)}); run `c360-export sources attach` "
-                "after adding a source table"
-            )
+    def need(ref: RowRef, what: str, table: Table, names: Iterable[str]) -> None:
+        if table not in columns:
+            problems.append(f"{ref}: {_missing_table(table)}")
             return
-        excluded = set(rows.excluded_columns(source, table))
+        excluded = set(rows.excluded_columns(*table))
         for name in names:
-            if name not in columns[(source, table)]:
-                problems.append(f"{ref}: {what} {name!r} does not exist in {source}.{table}")
+            if name not in columns[table]:
+                problems.append(f"{ref}: {what} {name!r} does not exist in {table}")
             elif name in excluded:
                 problems.append(f"{ref}: {what} {name!r} is excluded by field_exclusion_rules")
 
     for node in rows.active_nodes:
-        need(node.ref, "key column", node.source_name, node.table_name, node.key_columns)
-        need(
-            node.ref,
-            "property column",
-            node.source_name,
-            node.table_name,
-            node.property_columns,
-        )
+        need(node.ref, "key column", node.table, node.key_columns)
+        need(node.ref, "property column", node.table, node.property_columns)
+    for extension in rows.active_extensions:
+        need(extension.ref, "key column", extension.table, extension.key_columns)
+        need(extension.ref, "property column", extension.table, extension.property_columns)
+        if extension.table in columns:
+            problems += _extension_clashes(rows, extension, columns)
     for rel in rows.active_relationships:
         start, end = rows.node(rel.from_label), rows.node(rel.to_label)
-        need(rel.ref, "from_column", start.source_name, start.table_name, [rel.from_column])
-        need(rel.ref, "to_column", end.source_name, end.table_name, [rel.to_column])
+        need(rel.ref, "from_column", start.table, [rel.from_column])
+        need(rel.ref, "to_column", end.table, [rel.to_column])
         if rel.via is not None:
             names = [rel.via_from_column or "", rel.via_to_column or ""]
-            need(rel.ref, "via column", *rel.via, names)
+            need(rel.ref, "via column", rel.via, names)
+        need(rel.ref, "relationship column", rel.via or start.table, rel.properties)
     for rule in rows.exclusions:
         source = next((s for s in rows.sources if s.source_name == rule.source_name), None)
         if source is None or not source.is_active:
             continue
-        table = columns.get((rule.source_name, rule.table_name))
+        table = columns.get(Table(rule.source_name, rule.table_name))
         if table is None or rule.column_name not in table:
             problems.append(
                 f"{rule.ref}: column {rule.source_name}.{rule.table_name}."
                 f"{rule.column_name} does not exist in the attached source"
             )
     raise_problems(problems)
+
+
+def _missing_table(table: Table) -> str:
+    if table.is_model:
+        return (
+            f"table_name {table.table_name!r} names no model of this dbt project (its "
+            "source_name is blank, which means a model: models/**/"
+            f"{table.table_name}.sql with its columns declared in YAML)"
+        )
+    return (
+        f"table {table.table_name!r} does not exist in source {table.source_name!r} (schema "
+        f"{source_schema(table.source_name or '')}); run `c360-export sources attach` "
+        "after adding a source table"
+    )
+
+
+def _extension_clashes(
+    rows: ControlRows, extension: NodeMapping, columns: Mapping[Table, Sequence[str]]
+) -> list[str]:
+    """Properties an extension adds that its label already carries."""
+    label = rows.node(extension.label)
+    carried = set(label.key_columns) | set(
+        label.property_columns
+        or [c for c in columns.get(label.table, ()) if c not in rows.excluded_columns(*label.table)]
+    )
+    for other in rows.extensions_of(extension.label):
+        if other.ref.line < extension.ref.line:
+            carried |= set(extension_properties(other, columns.get(other.table, ())))
+    return [
+        f"{extension.ref}: property {name!r} is already a property of {extension.label}; "
+        "rename it in the extension or leave it out of property_columns"
+        for name in extension_properties(extension, columns[extension.table])
+        if name in carried
+    ]
+
+
+def extension_properties(extension: NodeMapping, names: Sequence[str]) -> tuple[str, ...]:
+    """The properties an extension adds: its property_columns, or every column but the key."""
+    return extension.property_columns or tuple(n for n in names if n not in extension.key_columns)
 
 
 def _duplicates(refs: Iterable[tuple[str, RowRef]], what: str) -> list[str]:
@@ -113,7 +151,7 @@ def row_problems(rows: ControlRows) -> list[str]:
     """What is wrong with the rows taken together: patterns, references, duplicates."""
     problems: list[str] = []
     sources = {s.source_name: s for s in rows.sources}
-    labels = {n.label: n for n in rows.nodes}
+    labels = {n.label: n for n in rows.nodes if not n.is_extension}
 
     for source in rows.sources:
         if not SOURCE_NAME_PATTERN.fullmatch(source.source_name):
@@ -128,15 +166,24 @@ def row_problems(rows: ControlRows) -> list[str]:
     for node in rows.nodes:
         if not LABEL_PATTERN.fullmatch(node.label):
             problems.append(f"{node.ref}: label must match {LABEL_PATTERN.pattern}")
-        problems += _source_problems(node.ref, node.source_name, node.is_active, sources)
-        if node.one_node_per_key:
+        if node.source_name is not None:
+            problems += _source_problems(node.ref, node.source_name, node.is_active, sources)
+        if node.is_extension:
+            problems += _extension_problems(node, labels)
+        elif node.one_node_per_key:
             extra = [c for c in node.property_columns if c not in node.key_columns]
             if extra:
                 problems.append(
                     f"{node.ref}: one_node_per_key nodes carry only their key: property "
                     f"columns {extra} are not key columns"
                 )
-    problems += _duplicates(((n.label, n.ref) for n in rows.nodes), "mapping for this label")
+    problems += _duplicates(
+        ((n.label, n.ref) for n in rows.nodes if not n.is_extension), "mapping for this label"
+    )
+    problems += _duplicates(
+        ((f"{n.label} from {n.table}", n.ref) for n in rows.nodes if n.is_extension),
+        "extension of this label from this table",
+    )
 
     for rule in rows.exclusions:
         if rule.source_name not in sources:
@@ -159,14 +206,17 @@ def row_problems(rows: ControlRows) -> list[str]:
                 problems.append(
                     f"{rel.ref}: the relationship is active but its {side} {label!r} is inactive"
                 )
-        via = (rel.via_source_name, rel.via_table_name, rel.via_from_column, rel.via_to_column)
-        if sum(v is not None for v in via) not in (0, 4):
+        via = (rel.via_table_name, rel.via_from_column, rel.via_to_column)
+        if sum(v is not None for v in via) not in (0, 3):
             problems.append(
-                f"{rel.ref}: via_source_name, via_table_name, via_from_column and "
-                "via_to_column must be all set or all blank"
+                f"{rel.ref}: via_table_name, via_from_column and via_to_column must be all "
+                "set or all blank (via_source_name blank with a via_table_name: a dbt model)"
             )
+        elif rel.via_source_name is not None and rel.via_table_name is None:
+            problems.append(f"{rel.ref}: via_source_name is set but via_table_name is blank")
         elif rel.via_source_name is not None:
             problems += _source_problems(rel.ref, rel.via_source_name, rel.is_active, sources)
+        problems += _relationship_column_problems(rel, labels)
         if rel.normalize is not None and rel.normalize not in NORMALIZE_VALUES:
             problems.append(
                 f"{rel.ref}: normalize must be blank or one of {', '.join(NORMALIZE_VALUES)}"
@@ -180,6 +230,56 @@ def row_problems(rows: ControlRows) -> list[str]:
         ((r.relationship_type, r.ref) for r in rows.relationships),
         "mapping for this relationship type",
     )
+    return problems
+
+
+def _extension_problems(extension: NodeMapping, labels: Mapping[str, NodeMapping]) -> list[str]:
+    label = labels.get(extension.label)
+    if label is None:
+        return [
+            f"{extension.ref}: is_extension adds properties to label {extension.label!r}, "
+            "which has no row of its own in node_label_mappings"
+        ]
+    problems = []
+    if extension.is_active and not label.is_active:
+        problems.append(f"{extension.ref}: the extension is active but {extension.label} is not")
+    if extension.key_columns != label.key_columns:
+        problems.append(
+            f"{extension.ref}: key_columns {' '.join(extension.key_columns)!r} are not the key "
+            f"of {extension.label} ({' '.join(label.key_columns)!r}); an extension joins its "
+            "rows to the label's nodes on that key, so it must name the same columns"
+        )
+    if extension.one_node_per_key:
+        problems.append(
+            f"{extension.ref}: one_node_per_key must be false for an extension (it adds "
+            "properties to nodes; it does not make any)"
+        )
+    return problems
+
+
+def _relationship_column_problems(
+    rel: RelationshipMapping, labels: Mapping[str, NodeMapping]
+) -> list[str]:
+    """Key and property columns a relationship row cannot have: a key without a
+    junction, or a property named like one of its edge table's endpoint columns."""
+    problems = []
+    if rel.key_columns and rel.via is None:
+        problems.append(
+            f"{rel.ref}: key_columns needs a junction (via_table_name): one relationship per "
+            "junction row; a direct match gives one per (start, end) pair"
+        )
+    endpoint_columns = {
+        f"{prefix}_{key}"
+        for prefix, label in (("start", rel.from_label), ("end", rel.to_label))
+        if label in labels
+        for key in labels[label].key_columns
+    }
+    clashes = sorted(set(rel.properties) & endpoint_columns)
+    if clashes:
+        problems.append(
+            f"{rel.ref}: property columns {clashes} have the names of the edge table's "
+            "start/end key columns; rename them in the junction or the source"
+        )
     return problems
 
 

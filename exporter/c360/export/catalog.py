@@ -145,7 +145,10 @@ class TypePlan:
     """One relationship type: start key columns, end key columns, then properties.
 
     `start`/`end` are the edge table's columns; `from_keys`/`to_keys` the matching
-    key property names of the end labels, position by position.
+    key property names of the end labels, position by position. `keys`, the
+    relationship key (the first properties), is set when there is one
+    relationship per junction row, so several may join the same two nodes;
+    without it the (start, end) pair identifies the relationship.
     """
 
     name: str
@@ -157,10 +160,15 @@ class TypePlan:
     from_keys: tuple[str, ...]
     to_keys: tuple[str, ...]
     properties: tuple[Column, ...]
+    keys: tuple[Column, ...] = ()
 
     @property
     def kind(self) -> str:
         return "edge"
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.keys)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -245,10 +253,13 @@ def read_plan(conn: pg_connection_type) -> GraphPlan:
     labels: dict[str, LabelPlan] = {}
     edges = []
     for kind, name, table, key_columns, from_label, to_label, start, end in rows:
+        keys = list(key_columns or [])
         if kind == "node":
-            labels[name] = _label_plan(name, table, list(key_columns or []), columns)
+            labels[name] = _label_plan(name, table, keys, columns)
         elif kind == "edge":
-            edges.append((name, table, from_label, to_label, list(start or []), list(end or [])))
+            edges.append(
+                (name, table, from_label, to_label, list(start or []), list(end or []), keys)
+            )
         else:
             raise ConfigError(f"{GRAPH_SCHEMA}.{CATALOG_TABLE}: unknown kind {kind!r} for {name}")
     type_plans = tuple(_type_plan(*edge, labels=labels, columns=columns) for edge in edges)
@@ -295,6 +306,7 @@ def _type_plan(
     to_label: str,
     start: list[str],
     end: list[str],
+    keys: list[str],
     *,
     labels: dict[str, LabelPlan],
     columns: dict[str, list[Column]],
@@ -312,7 +324,8 @@ def _type_plan(
     found = _table_columns(table, columns)
     start_columns = _pick(table, start, found)
     end_columns = _pick(table, end, found)
-    others = tuple(c for c in found if c.name not in start and c.name not in end)
+    key_columns = _pick(table, keys, found)
+    others = tuple(c for c in found if c.name not in (*start, *end, *keys))
     return TypePlan(
         name,
         table,
@@ -322,7 +335,8 @@ def _type_plan(
         end_columns,
         source.key_names,
         target.key_names,
-        others,
+        key_columns + others,
+        key_columns,
     )
 
 

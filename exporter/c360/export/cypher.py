@@ -117,6 +117,18 @@ def unique_constraint(label_name: str, keys: Sequence[str]) -> str:
     )
 
 
+def relationship_unique_constraint(type_name: str, keys: Sequence[str]) -> str:
+    """The uniqueness constraint on a relationship key: Community enforces it
+    (key and existence constraints are Enterprise), and MERGE finds the
+    relationship through the index behind it."""
+    name = f"c360_rel_{check_label(type_name)}_key".lower()
+    props = ", ".join(f"r.{prop(k)}" for k in keys)
+    return (
+        f"CREATE CONSTRAINT `{name}` IF NOT EXISTS "
+        f"FOR ()-[r:{label(type_name)}]-() REQUIRE ({props}) IS UNIQUE"
+    )
+
+
 def merge_nodes(
     label_name: str,
     keys: Sequence[str],
@@ -164,24 +176,28 @@ def merge_relationships(
     casts: Sequence[str] = (),
     *,
     create: bool = False,
+    keys: Sequence[str] = (),
 ) -> str:
     """One relationship per row; rows are lists: start keys, end keys, properties.
 
-    `casts` as in merge_nodes. `create`: CREATE instead of MERGE, the fast path
-    for a type with no relationship yet, exact because an edge table holds each
-    (start, end) pair once. CREATE also takes its locks at commit, in order, so
-    concurrent batches of it do not deadlock on shared end nodes as MERGE does.
+    `casts` as in merge_nodes. `keys`, the first of `others`, identify the
+    relationship among those joining the same two nodes (one per junction
+    row); without them the pair does. `create`: CREATE instead of MERGE, the
+    fast path for a type with no relationship yet, exact because an edge table
+    holds each identity once. CREATE also takes its locks at commit, in order,
+    so concurrent batches of it do not deadlock on shared end nodes as MERGE does.
     """
     start = _key_map(from_keys, "row", 0, casts)
     end = _key_map(to_keys, "row", len(from_keys), casts)
+    offset = len(from_keys) + len(to_keys)
+    identity = f" {_key_map(keys, 'row', offset, casts)}" if keys and not create else ""
     statement = (
         f"UNWIND {rows} AS row "
         f"MATCH (a:{label(from_label)} {start}) "
         f"MATCH (b:{label(to_label)} {end}) "
-        f"{'CREATE' if create else 'MERGE'} (a)-[r:{label(type_name)}]->(b)"
+        f"{'CREATE' if create else 'MERGE'} (a)-[r:{label(type_name)}{identity}]->(b)"
     )
     if others:
-        offset = len(from_keys) + len(to_keys)
         statement += f" SET r += {_key_map(others, 'row', offset, casts)}"
     return statement
 
@@ -241,13 +257,16 @@ def delete_relationships(
     to_label: str,
     to_keys: Sequence[str],
     rows: str,
+    keys: Sequence[str] = (),
 ) -> str:
-    """Delete the relationship between two nodes found by their keys; rows: start keys, end keys."""
+    """Delete the relationship between two nodes found by their keys, and by its
+    own `keys` when it has them; rows: start keys, end keys, relationship keys."""
     start = _key_map(from_keys, "row")
     end = _key_map(to_keys, "row", len(from_keys))
+    identity = f" {_key_map(keys, 'row', len(from_keys) + len(to_keys))}" if keys else ""
     return (
         f"UNWIND {rows} AS row "
         f"MATCH (a:{label(from_label)} {start})"
-        f"-[r:{label(type_name)}]->"
+        f"-[r:{label(type_name)}{identity}]->"
         f"(b:{label(to_label)} {end}) DELETE r"
     )

@@ -25,7 +25,7 @@ from neo4j.exceptions import ClientError
 from c360 import parallel, types
 from c360.errors import ExportFailedError
 from c360.export import cypher
-from c360.export.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
+from c360.export.catalog import GRAPH_SCHEMA, Column, GraphPlan, LabelPlan, TablePlan, TypePlan
 from c360.export.rows import Batch
 
 DELETE_BATCH = 10_000
@@ -35,23 +35,27 @@ CONSTRAINT_WRITERS = 4
 OnBatch = Callable[[int], None]
 
 
-def ensure_constraints(driver: Driver, database: str, labels: Sequence[LabelPlan]) -> None:
-    """A uniqueness constraint per label, on its key: MERGE needs the index behind it.
+def constraint_statements(plan: GraphPlan) -> list[str]:
+    """A uniqueness constraint per label on its key, and per relationship type
+    on its relationship key when it has one: MERGE needs the indexes behind them."""
+    return [cypher.unique_constraint(p.name, p.key_names) for p in plan.labels] + [
+        cypher.relationship_unique_constraint(p.name, p.key_names) for p in plan.types if p.keys
+    ]
+
+
+def ensure_constraints(driver: Driver, database: str, plan: GraphPlan) -> None:
+    """Create constraint_statements(plan) and wait for their indexes.
 
     Creating one returns only once its index is populated; created all at once,
     the indexes of a freshly imported graph are populated side by side.
     """
 
-    def create(plan: LabelPlan) -> None:
-        driver.execute_query(
-            cypher.unique_constraint(plan.name, plan.key_names),
-            database_=database,
-            routing_=RoutingControl.WRITE,
-        )
+    def create(statement: str) -> None:
+        driver.execute_query(statement, database_=database, routing_=RoutingControl.WRITE)
 
     with ThreadPoolExecutor(max_workers=CONSTRAINT_WRITERS) as pool:
         # list(): the first failure is raised here
-        list(pool.map(create, labels))
+        list(pool.map(create, constraint_statements(plan)))
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
@@ -82,7 +86,8 @@ def node_statement(plan: LabelPlan, *, empty: bool = False) -> Statement:
 
 
 def relationship_statement(plan: TypePlan, *, empty: bool = False) -> Statement:
-    """MERGE on the end nodes; CREATE when the type has no relationship yet."""
+    """MERGE on the end nodes (and the relationship key); CREATE when the type has
+    no relationship yet."""
     text = cypher.merge_relationships(
         plan.name,
         plan.from_label,
@@ -93,6 +98,7 @@ def relationship_statement(plan: TypePlan, *, empty: bool = False) -> Statement:
         "$rows",
         _casts(plan),
         create=empty,
+        keys=plan.key_names,
     )
     return Statement(text, plan)
 

@@ -60,7 +60,7 @@ def run_merge(run: Run, driver: Driver) -> list[Count]:
             if (held := neo4j_count(driver, database, t))
         )
     with run.phase("constraints"):
-        merge.ensure_constraints(driver, database, run.plan.labels)
+        merge.ensure_constraints(driver, database, run.plan)
     if options.clear:
         with pg_connection(run.dsn) as conn:
             # a run killed while clearing must not leave a record of what it deleted
@@ -111,7 +111,7 @@ def run_sync(run: Run, driver: Driver) -> list[Count]:
             diffs = sync.compute(run.graph.snapshot, states)
         run.check_deletes(Loss(describe(d.plan), d.state.rows, d.deleted) for d in diffs)
         with run.phase("constraints"):
-            merge.ensure_constraints(driver, database, run.plan.labels)
+            merge.ensure_constraints(driver, database, run.plan)
         for diff in diffs:
             run.write_table(
                 diff.plan,
@@ -197,7 +197,7 @@ def run_bulk(run: Run, driver: Driver, directory: Path | None) -> list[Count]:
     # a new driver: the old one's bookmarks name transactions the new store never had
     with connected_driver(settings, run.options.retry_seconds) as fresh:
         with run.phase("constraints"):
-            merge.ensure_constraints(fresh, run.database, run.plan.labels)
+            merge.ensure_constraints(fresh, run.database, run.plan)
         import_seconds = time.monotonic() - import_started
         with run.phase("reconcile"):
             counts = run.check_counts(fresh)

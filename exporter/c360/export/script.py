@@ -13,7 +13,7 @@ from typing import TextIO
 
 from c360 import types
 from c360.errors import ConfigError
-from c360.export import cypher
+from c360.export import cypher, merge
 from c360.export.catalog import GRAPH_SCHEMA, GraphPlan, LabelPlan, TablePlan, TypePlan
 from c360.export.rows import Batch
 
@@ -36,6 +36,7 @@ def _statement(plan: TablePlan) -> str:
         others,
         ROWS_PLACEHOLDER,
         casts,
+        keys=plan.key_names,
     )
 
 
@@ -59,8 +60,8 @@ def check_plan(plan: GraphPlan) -> None:
 def write_header(out: TextIO, plan: GraphPlan) -> None:
     out.write("// c360 graph export: constraints first, then batched keyed upserts.\n")
     out.write("// Run with: cypher-shell -f <this file>\n")
-    for label in plan.labels:
-        out.write(cypher.unique_constraint(label.name, label.key_names) + ";\n")
+    for statement in merge.constraint_statements(plan):
+        out.write(statement + ";\n")
     out.write("CALL db.awaitIndexes(300);\n")
 
 

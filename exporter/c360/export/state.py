@@ -83,8 +83,10 @@ class TableState:
 
 
 def key_columns(plan: TablePlan) -> tuple[Column, ...]:
-    """What identifies a row: a label's keys, or a type's start and end columns."""
-    return plan.keys if isinstance(plan, LabelPlan) else plan.start + plan.end
+    """What identifies a row: a label's keys, or a type's start and end columns
+    and its relationship key (a junction row that moves to other nodes is a
+    delete and an insert)."""
+    return plan.keys if isinstance(plan, LabelPlan) else plan.start + plan.end + plan.keys
 
 
 def shape(plan: TablePlan) -> str:

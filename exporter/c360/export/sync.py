@@ -175,7 +175,13 @@ def delete_statement(plan: TablePlan) -> str:
     if isinstance(plan, LabelPlan):
         return cypher.delete_nodes(plan.name, plan.key_names, "$rows")
     return cypher.delete_relationships(
-        plan.name, plan.from_label, plan.from_keys, plan.to_label, plan.to_keys, "$rows"
+        plan.name,
+        plan.from_label,
+        plan.from_keys,
+        plan.to_label,
+        plan.to_keys,
+        "$rows",
+        plan.key_names,
     )
 
 

@@ -13,7 +13,7 @@ from c360.control.model import ControlRows, RelationshipMapping
 from c360.control.rules import JINJA_PATTERN
 from c360.errors import ConfigError
 from c360.export.bulk import header_problem
-from c360.transform.columns import SourceColumn, node_columns
+from c360.transform.columns import TableColumns, carried_columns
 from c360.transform.naming import edge_model, node_model
 
 # PostgreSQL truncates longer identifiers (NAMEDATALEN - 1), in bytes.
@@ -36,32 +36,29 @@ def check_unique_names(rows: ControlRows) -> None:
         seen[name] = str(ref)
 
 
-def check_types(
-    rows: ControlRows, staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]]
-) -> None:
+def check_types(rows: ControlRows, staged: TableColumns) -> None:
     """Refuse, naming each, the columns that reach a graph table but whose values
     Neo4j would not hold exactly (types.graph_type), and keys of a type that
-    cannot identify a node."""
+    cannot identify a node or relationship."""
     problems: list[str] = []
-    for node in rows.active_nodes:
-        where = f"{node.source_name}.{node.table_name}"
-        for column in node_columns(node, staged[(node.source_name, node.table_name)]):
-            what = f"{where}.{column.name} ({column.source_type})"
-            try:
-                graph_type = column.graph_type
-            except types.UnsupportedTypeError as error:
-                problems.append(f"{what}: {error}")
-                continue
-            if column.name in node.key_columns and graph_type not in types.KEY_TYPES:
-                problems.append(
-                    f"{what}: key of {node.label}: a key must be text, a number, a boolean "
-                    "or a date or time"
-                )
+    for carried in carried_columns(rows, staged):
+        column = carried.column
+        what = f"{carried.table}.{column.name} ({column.source_type})"
+        try:
+            graph_type = column.graph_type
+        except types.UnsupportedTypeError as error:
+            problems.append(f"{what}: {error}")
+            continue
+        if carried.is_key and graph_type not in types.KEY_TYPES:
+            problems.append(
+                f"{what}: key of {carried.owner}: a key must be text, a number, a boolean "
+                "or a date or time"
+            )
     if problems:
         listing = "\n  ".join(sorted(set(problems)))
         raise ConfigError(
             f"source columns whose values Neo4j would not hold exactly:\n  {listing}\n"
-            "Exclude each with a field_exclusion_rules row (or leave it out of its label's "
+            "Exclude each with a field_exclusion_rules row (or leave it out of its row's "
             "property_columns), or cast it before c360 reads it: a view in the source "
             "database selecting it as a type that fits (numeric(18,0), numeric(15,s), "
             "double precision if rounding is acceptable, text), mapped instead of the table. "
@@ -83,42 +80,42 @@ def dangling_side(rel: RelationshipMapping, rows: ControlRows) -> str:
     return "from" if to_is_key and not from_is_key else "to"
 
 
-def check_column_names(
-    rows: ControlRows, staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]]
-) -> None:
+def check_column_names(rows: ControlRows, staged: TableColumns) -> None:
     """Refuse, naming each with its way out, the source column names some stage
     of c360 cannot carry; any other name is quoted wherever it is written."""
     rename = "rename it in the source (or attach a view that renames it)"
     problems: list[str] = []
-    for (source, table), columns in staged.items():
+    for table, columns in staged.items():
         for column in columns:
             if JINJA_PATTERN.search(column.name):
                 problems.append(
-                    f"{source}.{table}.{column.name}: holds Jinja delimiters, which dbt would "
+                    f"{table}.{column.name}: holds Jinja delimiters, which dbt would "
                     f"evaluate in the generated files; {rename}"
                 )
-    for node in rows.active_nodes:
-        where = f"{node.source_name}.{node.table_name}"
-        for column in node_columns(node, staged[(node.source_name, node.table_name)]):
-            problem = header_problem(column.name)
-            if problem is None:
-                continue
+    for carried in carried_columns(rows, staged):
+        name = carried.column.name
+        where = f"{carried.table}.{name}"
+        problem = header_problem(name)
+        if problem is not None:
             way_out = (
                 rename
-                if column.name in node.key_columns
+                if carried.is_key
                 else f"exclude it (a field_exclusion_rules row), leave it out of "
-                f"{node.label}'s property_columns, or {rename}"
+                f"{carried.owner}'s property_columns, or {rename}"
             )
-            problems.append(f"{where}.{column.name}: {problem}; {way_out}")
-        for key in node.key_columns:
-            problem = _test_argument_problem(key)
+            problems.append(f"{where}: {problem}; {way_out}")
+        if carried.is_key:
+            problem = _test_argument_problem(name)
             if problem is not None:
-                problems.append(f"{where}.{key}: key of {node.label}: {problem}; {rename}")
+                problems.append(f"{where}: key of {carried.owner}: {problem}; {rename}")
+    for node in rows.active_nodes:
+        for key in node.key_columns:
             edge_column = f"start_{key}"
             if len(edge_column.encode()) > MAX_IDENTIFIER_BYTES:
                 problems.append(
-                    f"{where}.{key}: key of {node.label}: its edge table column {edge_column} "
-                    f"is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes; {rename}"
+                    f"{node.table}.{key}: key of {node.label}: its edge table column "
+                    f"{edge_column} is longer than PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes; "
+                    f"{rename}"
                 )
     if problems:
         listing = "\n  ".join(sorted(set(problems)))

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from psycopg2.extensions import connection as pg_connection_type
 
 from c360 import types
-from c360.control.model import ControlRows, NodeMapping, source_schema
+from c360.control.model import (
+    ControlRows,
+    NodeMapping,
+    RelationshipMapping,
+    RowRef,
+    Table,
+    source_schema,
+)
+from c360.control.rules import extension_properties
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class SourceColumn:
         return types.graph_type(self.source_type)
 
 
-TableColumns = Mapping[tuple[str, str], tuple[SourceColumn, ...]]
+TableColumns = Mapping[Table, tuple[SourceColumn, ...]]
 
 
 def reserved_words(conn: pg_connection_type) -> frozenset[str]:
@@ -54,9 +62,9 @@ def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColu
             " order by table_schema, table_name, ordinal_position",
             (list(schemas),),
         )
-        found: dict[tuple[str, str], list[SourceColumn]] = {}
+        found: dict[Table, list[SourceColumn]] = {}
         for schema, table, column, *source_type in cur.fetchall():
-            found.setdefault((schemas[schema], table), []).append(
+            found.setdefault(Table(schemas[schema], table), []).append(
                 SourceColumn(column, *source_type)
             )
     return {key: tuple(columns) for key, columns in found.items()}
@@ -71,3 +79,52 @@ def node_columns(node: NodeMapping, staged: tuple[SourceColumn, ...]) -> list[So
     else:
         return list(staged)
     return [c for c in staged if c.name in wanted]
+
+
+def extension_columns(
+    extension: NodeMapping, staged: tuple[SourceColumn, ...]
+) -> list[SourceColumn]:
+    """The columns an extension adds to its label's nodes (not its key)."""
+    wanted = set(extension_properties(extension, [c.name for c in staged]))
+    return [c for c in staged if c.name in wanted]
+
+
+def relationship_columns(
+    rel: RelationshipMapping, staged: tuple[SourceColumn, ...]
+) -> list[SourceColumn]:
+    """A relationship's properties, in its row's order: key columns first."""
+    by_name = {c.name: c for c in staged}
+    return [by_name[name] for name in rel.properties]
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A column that reaches a graph table: whose it is, where it comes from."""
+
+    owner: str  # the label or relationship type
+    ref: RowRef
+    table: Table
+    column: SourceColumn
+    is_key: bool
+
+
+def carried_columns(rows: ControlRows, staged: TableColumns) -> list[Carried]:
+    """Every column the active rows put into a graph table, keys marked."""
+    carried = []
+    for node in rows.active_nodes:
+        carried += [
+            Carried(node.label, node.ref, node.table, c, c.name in node.key_columns)
+            for c in node_columns(node, staged[node.table])
+        ]
+    for extension in rows.active_extensions:
+        carried += [
+            Carried(extension.label, extension.ref, extension.table, c, False)
+            for c in extension_columns(extension, staged[extension.table])
+        ]
+    for rel in rows.active_relationships:
+        table = rel.via or rows.node(rel.from_label).table
+        carried += [
+            Carried(rel.relationship_type, rel.ref, table, c, c.name in rel.key_columns)
+            for c in relationship_columns(rel, staged[table])
+        ]
+    return carried

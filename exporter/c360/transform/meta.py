@@ -47,19 +47,30 @@ class StagingMeta(_Meta):
 
 
 @dataclass(frozen=True)
+class ExtensionMeta:
+    """A property extension of a node model: where it reads, the columns it adds."""
+
+    source_name: str | None
+    table_name: str
+    property_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NodeMeta(_Meta):
-    """A node model: its label's row, as graph_node_select and the catalog read it."""
+    """A node model: its label's row, as graph_node_select and the catalog read it,
+    and its extensions in the order of the macro's `extension_relations`."""
 
     kind: ClassVar[str] = "node"
     label: str
-    source_name: str
+    source_name: str | None
     table_name: str
     key_columns: tuple[str, ...]
     property_columns: tuple[str, ...]
     one_node_per_key: bool
+    extensions: tuple[ExtensionMeta, ...]
 
     @classmethod
-    def of(cls, node: NodeMapping) -> NodeMeta:
+    def of(cls, node: NodeMapping, extensions: tuple[ExtensionMeta, ...] = ()) -> NodeMeta:
         return cls(
             node.label,
             node.source_name,
@@ -67,13 +78,16 @@ class NodeMeta(_Meta):
             node.key_columns,
             node.property_columns,
             node.one_node_per_key,
+            extensions,
         )
 
 
 @dataclass(frozen=True)
 class EdgeMeta(_Meta):
     """An edge model: its relationship's row with the blank severity resolved,
-    the two labels' key columns, and the edge table columns holding them."""
+    the two labels' key columns, the edge table columns holding them, and its
+    properties (key columns first) read from `properties_from`: the junction
+    ('via') or, for a direct match, the start side ('from')."""
 
     kind: ClassVar[str] = "edge"
     relationship_type: str
@@ -92,6 +106,9 @@ class EdgeMeta(_Meta):
     to_key_columns: tuple[str, ...]
     start_columns: tuple[str, ...]
     end_columns: tuple[str, ...]
+    key_columns: tuple[str, ...]
+    property_columns: tuple[str, ...]
+    properties_from: str
 
     @classmethod
     def of(cls, rel: RelationshipMapping, rows: ControlRows) -> EdgeMeta:
@@ -113,6 +130,9 @@ class EdgeMeta(_Meta):
             to_key_columns=end.key_columns,
             start_columns=tuple(f"start_{k}" for k in start.key_columns),
             end_columns=tuple(f"end_{k}" for k in end.key_columns),
+            key_columns=rel.key_columns,
+            property_columns=rel.properties,
+            properties_from="via" if rel.via is not None else "from",
         )
 
 

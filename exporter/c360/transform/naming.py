@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from c360.control.model import Table
+
 
 def snake(name: str) -> str:
     """`PaymentMethod` -> `payment_method`, `IPAddress` -> `ip_address`, `USED_IP` -> `used_ip`."""
@@ -25,3 +27,11 @@ def node_model(label: str) -> str:
 
 def edge_model(relationship_type: str) -> str:
     return f"edge_{snake(relationship_type)}"
+
+
+def read_model(table: Table) -> str:
+    """The model a graph model reads a control row's table through: the source
+    table's staging model, or the project's own model itself."""
+    if table.source_name is None:
+        return table.table_name
+    return staging_model(table.source_name, table.table_name)

@@ -31,10 +31,12 @@ from c360.control.model import (
     ControlRows,
     NodeMapping,
     RelationshipMapping,
+    Table,
     source_schema,
 )
 from c360.control.rules import check_columns
 from c360.pg import connect
+from c360.transform import diagram
 from c360.transform.checks import (
     check_column_names,
     check_no_jinja,
@@ -45,13 +47,22 @@ from c360.transform.checks import (
 from c360.transform.columns import (
     SourceColumn,
     TableColumns,
+    extension_columns,
     introspect_columns,
     node_columns,
+    relationship_columns,
     reserved_words,
 )
 from c360.transform.files import SQL_HEADER, YAML_HEADER
-from c360.transform.meta import ControlRowsMeta, EdgeMeta, NodeMeta, StagingMeta
-from c360.transform.naming import edge_model, node_model, staging_model
+from c360.transform.meta import (
+    ControlRowsMeta,
+    EdgeMeta,
+    ExtensionMeta,
+    NodeMeta,
+    StagingMeta,
+)
+from c360.transform.model_columns import model_columns
+from c360.transform.naming import edge_model, node_model, read_model, staging_model
 
 PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 CONTROL_SEEDS = tuple(sorted(f.seed for f in CONTROL_FILES))
@@ -65,13 +76,13 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
     """
     check_columns(rows, {key: [c.name for c in cols] for key, cols in columns.items()})
     check_unique_names(rows)
-    staged = {table: _staged_columns(rows, columns, *table) for table in rows.staging_tables()}
+    staged = {table: _staged_columns(rows, columns, table) for table in rows.read_tables()}
     check_column_names(rows, staged)
     check_types(rows, staged)
     names = _Names(reserved)
     files: dict[Path, str] = {}
-    for source_name in sorted({source for source, _ in staged}):
-        tables = sorted(t for s, t in staged if s == source_name)
+    for source_name in sorted({t.source_name for t in rows.staging_tables()}):
+        tables = sorted(t.table_name for t in rows.staging_tables() if t.source_name == source_name)
         folder = Path("models") / "staging" / source_name
         files[folder / f"_{source_name}__sources.yml"] = _sources_yaml(rows, source_name, tables)
         files[folder / f"_{source_name}__models.yml"] = _staging_yaml(
@@ -79,13 +90,14 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
         )
         for table in tables:
             sql_path = folder / f"{staging_model(source_name, table)}.sql"
-            files[sql_path] = _staging_sql(source_name, table, staged[(source_name, table)], names)
+            files[sql_path] = _staging_sql(
+                source_name, table, staged[Table(source_name, table)], names
+            )
     nodes = Path("models") / "graph" / "nodes"
     node_entries = []
     for node in rows.active_nodes:
-        carried = node_columns(node, staged[(node.source_name, node.table_name)])
-        files[nodes / f"{node_model(node.label)}.sql"] = _node_sql(node)
-        node_entries.append(_node_entry(node, carried, names))
+        files[nodes / f"{node_model(node.label)}.sql"] = _node_sql(node, rows)
+        node_entries.append(_node_entry(node, rows, staged, names))
     files[nodes / "_nodes__models.yml"] = _yaml({"models": node_entries})
     edges = Path("models") / "graph" / "edges"
     edge_entries = []
@@ -97,10 +109,12 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
         edge_model(r.relationship_type) for r in rows.active_relationships
     ]
     files[Path("models") / "graph" / "graph_catalog.sql"] = _catalog_sql(graph_models)
-    files[Path("models") / "graph" / "_graph__exposures.yml"] = _exposure_yaml(graph_models)
+    files[Path("models") / "graph" / "_graph__exposures.yml"] = _exposure_yaml(rows, graph_models)
+    files[diagram.ASSET] = diagram.svg(rows)
     tests = Path("data-tests")
     files[tests / f"{ROWS_TEST}.sql"] = _rows_test_sql()
     files[tests / f"{ROWS_TEST}.yml"] = _rows_test_yaml(rows)
+    files.update(_unique_key_tests(rows))
     check_no_jinja(files)
     return files
 
@@ -110,7 +124,10 @@ def render_project(settings: Settings, project_dir: Path) -> dict[Path, str]:
     rows = load_control_rows(project_dir)
     conn = connect(settings, hint="run `c360-export sources attach` first")
     try:
-        columns = introspect_columns(conn, rows)
+        columns = {
+            **introspect_columns(conn, rows),
+            **model_columns(conn, project_dir, rows.model_tables()),
+        }
         reserved = reserved_words(conn)
     finally:
         conn.close()
@@ -141,10 +158,12 @@ class _Names:
 
 
 def _staged_columns(
-    rows: ControlRows, columns: TableColumns, source_name: str, table_name: str
+    rows: ControlRows, columns: TableColumns, table: Table
 ) -> tuple[SourceColumn, ...]:
-    excluded = set(rows.excluded_columns(source_name, table_name))
-    return tuple(c for c in columns[(source_name, table_name)] if c.name not in excluded)
+    """The columns a graph model can read from `table`: a staging model's, or a
+    model's of this project as its YAML declares them."""
+    excluded = set(rows.excluded_columns(*table))
+    return tuple(c for c in columns[table] if c.name not in excluded)
 
 
 def _staging_sql(
@@ -220,32 +239,53 @@ def _depends_on_seeds() -> str:
     return "".join(f"-- depends_on: {{{{ ref('{seed}') }}}}\n" for seed in CONTROL_SEEDS)
 
 
-def _node_sql(node: NodeMapping) -> str:
-    stg = staging_model(node.source_name, node.table_name)
-    return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ graph_node_select(ref('{stg}')) }}}}\n"
+def _node_sql(node: NodeMapping, rows: ControlRows) -> str:
+    relation = f"ref('{read_model(node.table)}')"
+    extensions = rows.extensions_of(node.label)
+    if extensions:
+        listed = ", ".join(f"ref('{read_model(e.table)}')" for e in extensions)
+        call = f"graph_node_select(\n    {relation},\n    extension_relations=[{listed}]\n)"
+    else:
+        call = f"graph_node_select({relation})"
+    return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ {call} }}}}\n"
 
 
-def _node_entry(node: NodeMapping, columns: list[SourceColumn], names: _Names) -> dict[str, Any]:
+def _node_entry(
+    node: NodeMapping, rows: ControlRows, staged: TableColumns, names: _Names
+) -> dict[str, Any]:
     grain = (
         "one row per distinct non-null " + ", ".join(node.key_columns)
         if node.one_node_per_key
         else "one row per row"
     )
+    extensions = rows.extensions_of(node.label)
+    added = [(e, extension_columns(e, staged[e.table])) for e in extensions]
+    extended = "".join(
+        f" Properties {', '.join(c.name for c in columns)} from {e.table}." for e, columns in added
+    )
     single_key = len(node.key_columns) == 1
+    meta = NodeMeta.of(
+        node,
+        tuple(
+            ExtensionMeta(e.source_name, e.table_name, tuple(c.name for c in columns))
+            for e, columns in added
+        ),
+    )
     entry: dict[str, Any] = {
         "name": node_model(node.label),
         "description": (
-            f"(:{node.label}) nodes: {grain} of {node.source_name}.{node.table_name}. "
-            f"{node.description}"
+            f"(:{node.label}) nodes: {grain} of {node.table}.{extended} {node.description}"
         ).strip(),
-        "config": {"meta": {"c360": NodeMeta.of(node).as_meta()}},
+        "config": {"meta": {"c360": meta.as_meta()}},
     }
     if not single_key:
         entry["data_tests"] = [
             {"unique_combination_of_columns": {"arguments": {"columns": list(node.key_columns)}}}
         ]
+    carried = [(node.table, c) for c in node_columns(node, staged[node.table])]
+    carried += [(e.table, c) for e, columns in added for c in columns]
     entry["columns"] = []
-    for column in columns:
+    for table, column in carried:
         is_key = column.name in node.key_columns
         role = "Key" if is_key else "Property"
         col: dict[str, Any] = {
@@ -253,7 +293,7 @@ def _node_entry(node: NodeMapping, columns: list[SourceColumn], names: _Names) -
             "data_type": column.graph_type,
             "description": (
                 f"{role} {column.name} of :{node.label}, from "
-                f"{node.source_name}.{node.table_name}.{column.name} ({column.source_type})."
+                f"{table}.{column.name} ({column.source_type})."
             ),
         }
         tests = (["not_null", "unique"] if single_key else ["not_null"]) if is_key else []
@@ -278,33 +318,39 @@ def _value_tests(graph_type: str) -> list[Any]:
 # ---- edges ------------------------------------------------------------------
 
 
-def _edge_sql(rel: RelationshipMapping, rows: ControlRows) -> str:
-    start, end = rows.node(rel.from_label), rows.node(rel.to_label)
-    from_ref = f"ref('{staging_model(start.source_name, start.table_name)}')"
-    to_ref = f"ref('{staging_model(end.source_name, end.table_name)}')"
-    args = [f"    from_relation={from_ref}", f"    to_relation={to_ref}"]
+def _edge_relations(rel: RelationshipMapping, rows: ControlRows) -> dict[str, str]:
+    """The edge macro's and dangling_rows test's relation arguments, as `ref()` text."""
+    relations = {
+        "from_relation": f"ref('{read_model(rows.node(rel.from_label).table)}')",
+        "to_relation": f"ref('{read_model(rows.node(rel.to_label).table)}')",
+    }
     if rel.via is not None:
-        args.append(f"    via_relation=ref('{staging_model(*rel.via)}')")
-    call = ",\n".join(args)
+        relations["via_relation"] = f"ref('{read_model(rel.via)}')"
+    return relations
+
+
+def _edge_sql(rel: RelationshipMapping, rows: ControlRows) -> str:
+    call = ",\n".join(f"    {name}={ref}" for name, ref in _edge_relations(rel, rows).items())
     return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ graph_edge_select(\n{call}\n) }}}}\n"
 
 
 def _edge_entry(
     rel: RelationshipMapping,
     rows: ControlRows,
-    staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]],
+    staged: TableColumns,
     names: _Names,
 ) -> dict[str, Any]:
     start, end = rows.node(rel.from_label), rows.node(rel.to_label)
     meta = EdgeMeta.of(rel, rows)
     start_columns, end_columns = list(meta.start_columns), list(meta.end_columns)
-    via = f" through {rel.via[0]}.{rel.via[1]}" if rel.via is not None else ""
+    via = f" through {rel.via}" if rel.via is not None else ""
+    identity = list(rel.key_columns) or start_columns + end_columns
     columns: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = [
-        {"unique_combination_of_columns": {"arguments": {"columns": start_columns + end_columns}}}
+        {"unique_combination_of_columns": {"arguments": {"columns": identity}}}
     ]
     for node, edge_columns, side in ((start, start_columns, "start"), (end, end_columns, "end")):
-        types = {c.name: c for c in staged[(node.source_name, node.table_name)]}
+        types = {c.name: c for c in staged[node.table]}
         for key, edge_column in zip(node.key_columns, edge_columns, strict=True):
             columns.append(
                 {
@@ -326,25 +372,39 @@ def _edge_entry(
                 }
             }
         )
-    relations = {
-        "from_relation": f"ref('{staging_model(start.source_name, start.table_name)}')",
-        "to_relation": f"ref('{staging_model(end.source_name, end.table_name)}')",
-    }
-    if rel.via is not None:
-        relations["via_relation"] = f"ref('{staging_model(*rel.via)}')"
+    properties_table = rel.via or start.table
+    for column in relationship_columns(rel, staged[properties_table]):
+        role = "Key" if column.name in rel.key_columns else "Property"
+        col: dict[str, Any] = {
+            **names.yaml(column.name),
+            "data_type": column.graph_type,
+            "description": (
+                f"{role} {column.name} of [:{rel.relationship_type}], from "
+                f"{properties_table}.{column.name} ({column.source_type})."
+            ),
+        }
+        value_tests = (["not_null"] if role == "Key" else []) + _value_tests(column.graph_type)
+        if value_tests:
+            col["data_tests"] = value_tests
+        columns.append(col)
     tests.append(
         {
             "dangling_rows": {
-                "arguments": {"side": dangling_side(rel, rows), **relations},
+                "arguments": {"side": dangling_side(rel, rows), **_edge_relations(rel, rows)},
                 "config": {"severity": meta.dangling_severity},
             }
         }
+    )
+    grain = (
+        f"one row per {rel.via} row, keyed by {', '.join(rel.key_columns)}"
+        if rel.key_columns
+        else "one row per distinct (start, end) pair"
     )
     return {
         "name": edge_model(rel.relationship_type),
         "description": (
             f"(:{rel.from_label})-[:{rel.relationship_type}]->(:{rel.to_label}) "
-            f"relationships: one row per distinct (start, end) pair, matching "
+            f"relationships: {grain}, matching "
             f"{rel.from_label}.{rel.from_column} to {rel.to_label}.{rel.to_column}{via}"
             f"{' after lower(trim())' if rel.normalize == 'lower_trim' else ''}. "
             f"{rel.description}"
@@ -363,16 +423,13 @@ def _catalog_sql(graph_models: list[str]) -> str:
     return f"{SQL_HEADER}{depends}\n{{{{ graph_catalog_select() }}}}\n"
 
 
-def _exposure_yaml(graph_models: list[str]) -> str:
+def _exposure_yaml(rows: ControlRows, graph_models: list[str]) -> str:
     exposure = {
         "name": "neo4j_graph",
         "label": "Neo4j graph",
         "type": "application",
         "maturity": "medium",
-        "description": (
-            "The Customer 360 graph in Neo4j, loaded by `c360-export` from "
-            "graph.graph_catalog and the node and edge tables it lists."
-        ),
+        "description": diagram.exposure_description(rows),
         "owner": {"name": "c360"},
         "depends_on": [f"ref('{m}')" for m in ["graph_catalog", *sorted(graph_models)]],
     }
@@ -407,6 +464,48 @@ def _rows_test_yaml(rows: ControlRows) -> str:
         "config": {"meta": {"c360": ControlRowsMeta.of(rows).as_meta()}},
     }
     return _yaml({"data_tests": [test]})
+
+
+def _unique_key_tests(rows: ControlRows) -> dict[Path, str]:
+    """A test per table or model whose key a row relies on being unique there,
+    where no graph table test catches it before the graph table is built: a
+    label read from a model, an extension, a keyed junction. Each runs before
+    the graph model reading it, and stops the build naming the row."""
+    relied_on: list[tuple[str, Table, tuple[str, ...], str]] = [
+        (node_model(n.label), n.table, n.key_columns, str(n.ref))
+        for n in rows.active_nodes
+        if n.table.is_model and not n.one_node_per_key
+    ]
+    relied_on += [
+        (f"{node_model(e.label)}__{e.table_name}", e.table, e.key_columns, str(e.ref))
+        for e in rows.active_extensions
+    ]
+    relied_on += [
+        (edge_model(r.relationship_type), r.via, r.key_columns, str(r.ref))
+        for r in rows.active_relationships
+        if r.via is not None and r.key_columns
+    ]
+    files = {}
+    for name, table, keys, row in relied_on:
+        key_list = ", ".join(_jinja_string(k) for k in keys)
+        files[Path("data-tests") / "row_keys" / f"unique_row_key__{name}.sql"] = (
+            f"{SQL_HEADER}\n"
+            "{{ raise_on_problems(\n"
+            f"    duplicate_key_problems_sql(\n"
+            f"        ref('{read_model(table)}'), [{key_list}],\n"
+            f"        {_jinja_string(row)}\n"
+            "    ),\n"
+            "    'a control row relies on a key that is not unique in the table or model '\n"
+            "    ~ 'it reads',\n"
+            "    'Each key value must name one row there: fix the rows, or the key_columns '\n"
+            "    ~ 'of the control row; no graph table reading it was replaced.'\n"
+            ") }}\n"
+        )
+    return files
+
+
+def _jinja_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _yaml(document: Mapping[str, Any]) -> str:

@@ -194,8 +194,44 @@ def set_label_inactive(project: Path, label: str) -> None:
             "relationship_mappings",
             "OWNS,Account,account_id,Plan,plan_id,support,tickets,,,,true,10,x,",
             "relationship_mappings.csv:11 (relationship_type=OWNS)",
-            "via_source_name, via_table_name, via_from_column and via_to_column must be "
-            "all set or all blank",
+            "via_table_name, via_from_column and via_to_column must be all set or all blank",
+        ),
+        (
+            "relationship_mappings",
+            "OWNS,Account,account_id,Plan,plan_id,,,,,,true,10,x,,plan_id,",
+            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "key_columns needs a junction (via_table_name)",
+        ),
+        (
+            "relationship_mappings",
+            "OWNS,Account,account_id,Plan,plan_id,,,,,,true,10,x,,,start_account_id",
+            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "property columns ['start_account_id'] have the names of the edge table's "
+            "start/end key columns",
+        ),
+        (
+            "node_label_mappings",
+            "Person,,mart_people,person_id,segment,false,true,x,true",
+            "node_label_mappings.csv:13 (label=Person)",
+            "is_extension adds properties to label 'Person', which has no row of its own",
+        ),
+        (
+            "node_label_mappings",
+            "Account,,mart_accounts,email,segment,false,true,x,true",
+            "node_label_mappings.csv:13 (label=Account)",
+            "key_columns 'email' are not the key of Account ('account_id')",
+        ),
+        (
+            "node_label_mappings",
+            "Account,,mart_accounts,account_id,segment,true,true,x,true",
+            "node_label_mappings.csv:13 (label=Account)",
+            "one_node_per_key must be false for an extension",
+        ),
+        (
+            "node_label_mappings",
+            "Account,,mart_accounts,account_id,segment,false,true,x,",
+            "node_label_mappings.csv:13 (label=Account)",
+            "duplicate mapping for this label (first at line 2)",
         ),
         (
             "relationship_mappings",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from c360 import queries
 from c360.errors import ConfigError
-from c360.export import bulk, cypher, script, state
+from c360.export import bulk, cypher, merge, script, state, sync
 from c360.export.audit import redact
 from c360.export.catalog import Column, GraphPlan, LabelPlan, TypePlan
 from c360.export.lock import lock_key
@@ -167,6 +167,53 @@ def test_create_relationships_is_merge_relationships_with_create():
         "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]}) "
         "MATCH (b:`IPAddress` {`ip_address`: row[1]}) CREATE (a)-[r:`USED_IP`]->(b)"
     )
+
+
+TRANSFERRED = TypePlan(
+    "TRANSFERRED",
+    "edge_transferred",
+    "Account",
+    "Account",
+    (Column("start_account_id", "text"),),
+    (Column("end_account_id", "text"),),
+    ("account_id",),
+    ("account_id",),
+    (Column("transfer_id", "bigint"), Column("amount", "double precision")),
+    (Column("transfer_id", "bigint"),),
+)
+
+
+def test_a_keyed_relationship_is_merged_and_deleted_by_its_key_too():
+    merged = merge.relationship_statement(TRANSFERRED)
+    assert merged == (
+        "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]}) "
+        "MATCH (b:`Account` {`account_id`: row[1]}) "
+        "MERGE (a)-[r:`TRANSFERRED` {`transfer_id`: row[2]}]->(b) "
+        "SET r += {`transfer_id`: row[2], `amount`: row[3]}"
+    )
+    # a new type: one CREATE per junction row, parallel relationships kept
+    assert "CREATE (a)-[r:`TRANSFERRED`]->(b)" in merge.relationship_statement(
+        TRANSFERRED, empty=True
+    )
+    assert sync.delete_statement(TRANSFERRED) == (
+        "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]})"
+        "-[r:`TRANSFERRED` {`transfer_id`: row[2]}]->(b:`Account` {`account_id`: row[1]}) "
+        "DELETE r"
+    )
+    # the record identifies it by its ends and its key: moving it is a delete and an insert
+    assert [c.name for c in state.key_columns(TRANSFERRED)] == [
+        "start_account_id",
+        "end_account_id",
+        "transfer_id",
+    ]
+
+
+def test_a_relationship_key_gets_a_uniqueness_constraint_community_enforces():
+    assert merge.constraint_statements(GraphPlan((ACCOUNT,), (TRANSFERRED, OWNS))) == [
+        cypher.unique_constraint("Account", ["account_id"]),
+        "CREATE CONSTRAINT `c360_rel_transferred_key` IF NOT EXISTS "
+        "FOR ()-[r:`TRANSFERRED`]-() REQUIRE (r.`transfer_id`) IS UNIQUE",
+    ]
 
 
 def test_clearing_a_label_first_deletes_its_relationships_a_batch_at_a_time():

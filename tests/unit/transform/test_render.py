@@ -25,7 +25,7 @@ CONTROL = {
     ],
     "node_label_mappings": [
         "label,source_name,table_name,key_columns,property_columns,one_node_per_key,"
-        "is_active,description",
+        "is_active,description,is_extension",
         "Person,crm,people,person_id,,false,true,A person.",
         "Team,crm,teams,team_id,,false,true,A team.",
     ],
@@ -33,7 +33,7 @@ CONTROL = {
     "relationship_mappings": [
         "relationship_type,from_label,from_column,to_label,to_column,via_source_name,"
         "via_table_name,via_from_column,via_to_column,normalize,is_active,execution_order,"
-        "description,dangling_severity",
+        "description,dangling_severity,key_columns,property_columns",
         "MEMBER_OF,Person,team_id,Team,team_id,,,,,,true,1,A person is in a team.,error",
     ],
 }
