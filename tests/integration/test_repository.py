@@ -6,6 +6,7 @@ they run here, on the test stack, rather than in `make lint` alone.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -51,3 +52,27 @@ def test_compiled_models_pass_sqlfluff(graph_tables: Settings, dbt_project: Path
             check=False,
         )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_dbt_docs_show_the_graph_model_on_the_exposure(graph_tables: Settings, dbt_project: Path):
+    """What `make docs` builds (its DOCS_SELECTION), before the screenshot: the
+    picture is an asset dbt copies, and the exposure's description shows it."""
+    done = subprocess.run(
+        [
+            *(str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static"),
+            *("--exclude", "config.materialized:ephemeral", "--no-use-colors"),
+        ],
+        cwd=dbt_project,
+        env=dbt_environment(graph_tables, profiles_dir=dbt_project),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    target = dbt_project / "target"
+    assert (target / "assets" / "graph-model.svg").read_text().startswith("<svg")
+    assert (target / "static_index.html").stat().st_size > 0
+    manifest = json.loads((target / "manifest.json").read_text())
+    description = manifest["exposures"]["exposure.c360.neo4j_graph"]["description"]
+    assert "![The graph model](assets/graph-model.svg)" in description
+    assert "```mermaid\nflowchart LR\n" in description

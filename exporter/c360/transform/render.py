@@ -508,8 +508,25 @@ def _jinja_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+class _Dumper(yaml.SafeDumper):
+    """safe_dump, but text of several lines as a `|` block, as a person writes it."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
 def _yaml(document: Mapping[str, Any]) -> str:
-    body = yaml.safe_dump(
-        dict(document), sort_keys=False, default_flow_style=False, width=88, allow_unicode=True
+    body = yaml.dump(
+        dict(document),
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        width=88,
+        allow_unicode=True,
     )
     return f"{YAML_HEADER}\n{body}"

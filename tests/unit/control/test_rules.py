@@ -151,19 +151,19 @@ def set_label_inactive(project: Path, label: str) -> None:
         (
             "source_databases",
             "Archive,,,archive_db,reader,C360_ARCHIVE_DB_PASSWORD,,false,x",
-            "source_databases.csv:5 (source_name=Archive)",
+            "source_databases.csv:8 (source_name=Archive)",
             "source_name must match ^[a-z][a-z0-9_]*$",
         ),
         (
             "source_databases",
             "archive,,,archive_db,reader,hunter2!,,false,x",
-            "source_databases.csv:5 (source_name=archive)",
+            "source_databases.csv:8 (source_name=archive)",
             "password_env_var must name an environment variable",
         ),
         (
             "source_databases",
             "archive,,,archive_db,reader,C360_ARCHIVE_DB_PASSWORD,0,false,x",
-            "source_databases.csv:5 (source_name=archive)",
+            "source_databases.csv:8 (source_name=archive)",
             "fetch_size must be a positive integer, not '0'",
         ),
         (
