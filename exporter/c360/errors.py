@@ -59,3 +59,9 @@ class SyncStateError(C360Error):
     """A sync has no usable record of what the target holds: a full export must come first."""
 
     exit_code = ExitCode.USAGE
+
+
+class QueryFailedError(C360Error):
+    """A packaged query ran and failed, or its audited run could not be recorded."""
+
+    exit_code = ExitCode.FAILED

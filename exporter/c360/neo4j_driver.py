@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from neo4j import Driver, GraphDatabase
+from neo4j import Driver, GraphDatabase, NotificationMinimumSeverity
 from neo4j.exceptions import AuthError
 
 from c360.config import Settings
@@ -14,10 +14,14 @@ from c360.export.audit import redact
 
 
 def open_driver(settings: Settings, retry_seconds: float = 30.0) -> Driver:
+    # Notifications off: the server's hints about a label or property not there
+    # yet (counting a type before its first export, a query on a domain not
+    # loaded) would reach the user as driver warnings, not as c360's messages.
     return GraphDatabase.driver(
         settings.neo4j.uri,
         auth=(settings.neo4j.user, settings.neo4j.password),
         max_transaction_retry_time=retry_seconds,
+        notifications_min_severity=NotificationMinimumSeverity.OFF,
     )
 
 

@@ -1,4 +1,5 @@
-"""The generator: exact counts per scale factor, same seed same rows, story kept."""
+"""The streaming domain's generator: exact counts per scale factor, same seed same rows,
+story kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from c360.cli import app
 from c360.config import Settings
 from c360.errors import ConfigError
+from c360.samples.domains import STREAMING
 from c360.samples.generator import ScaleCounts, generate
 from c360.samples.load import SOURCE_KINDS, SourceTargets, drop_database, source_schema
 from typer.testing import CliRunner
@@ -39,7 +41,7 @@ def scalar(settings: Settings, database: str, query: str) -> Any:
 
 def source_tables(settings: Settings) -> dict[str, tuple[str, ...]]:
     """Each kind's tables, as its schema.sql creates them."""
-    return {kind: source_schema(settings.project_dir, kind).table_names for kind in SOURCE_KINDS}
+    return {kind: source_schema(settings.project_dir, kind).table_names for kind in STREAMING.kinds}
 
 
 def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
@@ -114,7 +116,7 @@ def test_different_seed_gives_different_rows(settings, seed_11):
 
 
 def test_story_survives_at_scale(settings, seed_11):
-    profiles, streaming, support = (seed_11.database(k) for k in SOURCE_KINDS)
+    profiles, streaming, support = (seed_11.database(k) for k in STREAMING.kinds)
     shared_cards = scalar(
         settings,
         profiles,
@@ -157,7 +159,7 @@ def test_story_survives_at_scale(settings, seed_11):
 
 
 def test_events_reference_generated_accounts(settings, seed_11):
-    profiles, streaming, _ = (seed_11.database(k) for k in SOURCE_KINDS)
+    profiles, streaming, _ = (seed_11.database(k) for k in STREAMING.kinds)
     accounts = set(scalar(settings, profiles, "select array_agg(account_id::text) from accounts"))
     streamed = scalar(
         settings,

@@ -22,13 +22,13 @@ from c360.config import Settings
 from c360.errors import ConfigError
 from c360.export import script
 from c360.neo4j_driver import open_driver
+from c360.samples.domains import DOMAINS, STREAMING, load_stories
 from c360.samples.load import (
     SOURCE_KINDS,
     SourceTargets,
     drop_database,
     reader_environment,
 )
-from c360.samples.story import load_samples
 from c360.transform.attach import attach_sources
 from c360.transform.dbt import copy_project, run_dbt
 from c360.transform.files import write_files
@@ -108,7 +108,7 @@ class Build:
 @pytest.fixture(scope="module")
 def sources(stack: Settings) -> Iterator[SourceTargets]:
     targets = SourceTargets.with_prefix(PREFIX)
-    load_samples(stack, targets)
+    load_stories(stack, DOMAINS, targets)
     pg_execute(stack, AWKWARD_SOURCE_SQL, targets.database("profiles_db"))
     pg_execute(stack, DANGLING_PLAYS_SQL, targets.database("streaming_db"))
     yield targets
@@ -249,7 +249,7 @@ def test_awkward_property_names_in_bulk_merge_cypher_and_sync_modes(
 
 def expected_dangling(settings: Settings, targets: SourceTargets) -> dict[str, int]:
     """Per edge table, the source rows without a partner, computed on the sources."""
-    profiles, streaming, support = (targets.database(k) for k in SOURCE_KINDS)
+    profiles, streaming, support = (targets.database(k) for k in STREAMING.kinds)
     account_rows = pg_rows(settings, "select account_id::text, email from accounts", profiles)
     accounts = {account for account, _ in account_rows}
     emails = {email.strip().lower() for _, email in account_rows}

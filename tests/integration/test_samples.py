@@ -1,4 +1,4 @@
-"""The sample story loads, and every promise it makes holds in SQL."""
+"""The streaming domain's sample story loads, and every promise it makes holds in SQL."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import psycopg2
 import pytest
 from c360.config import Settings
+from c360.samples.domains import STREAMING
 from c360.samples.load import (
-    SOURCE_KINDS,
     SourceKind,
     SourceTargets,
     drop_database,
@@ -28,13 +28,13 @@ RECENT = "timestamptz '2025-11-03 00:00:00+00' - interval '30 days'"
 def story(stack: Settings) -> Iterator[tuple[Settings, dict[str, int]]]:
     counts = load_samples(stack, TARGETS)
     yield stack, counts
-    for kind in SOURCE_KINDS:
+    for kind in STREAMING.kinds:
         drop_database(stack, TARGETS.database(kind))
 
 
 def source_tables(settings: Settings) -> dict[SourceKind, tuple[str, ...]]:
     """Each kind's tables, as its schema.sql creates them."""
-    return {kind: source_schema(settings.project_dir, kind).table_names for kind in SOURCE_KINDS}
+    return {kind: source_schema(settings.project_dir, kind).table_names for kind in STREAMING.kinds}
 
 
 def rows(settings: Settings, database: str, query: str, params: Any = None) -> list[tuple]:
@@ -244,7 +244,7 @@ def test_serial_sequences_continue_after_the_loaded_keys(story):
     assert next_plan > scalar(settings, TARGETS.profiles_db, "select max(plan_id) from plans")
 
 
-@pytest.mark.parametrize("kind", SOURCE_KINDS)
+@pytest.mark.parametrize("kind", STREAMING.kinds)
 def test_reader_role_reads_but_cannot_write(story, kind):
     settings, _ = story
     password = reader_password(settings, kind, {})
@@ -283,7 +283,7 @@ def test_reloading_gives_identical_rows(story):
     assert after == before
 
 
-@pytest.mark.parametrize("kind", SOURCE_KINDS)
+@pytest.mark.parametrize("kind", STREAMING.kinds)
 def test_the_tables_are_the_columns_read_from_schema_sql(story, kind):
     settings, _ = story
     created = rows(

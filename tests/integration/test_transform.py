@@ -22,8 +22,8 @@ import yaml
 from c360.cli import app
 from c360.config import Settings
 from c360.errors import ConfigError
+from c360.samples.domains import DOMAINS, STREAMING, load_stories
 from c360.samples.load import SOURCE_KINDS, SourceTargets, drop_database, reader_environment
-from c360.samples.story import load_samples
 from c360.transform.attach import attach_sources
 from c360.transform.dbt import copy_project as copy_dbt_project
 from c360.transform.dbt import run_dbt
@@ -56,7 +56,7 @@ def base_settings(request: pytest.FixtureRequest) -> Settings:
 def sources(base_settings: Settings) -> Iterator[SourceTargets]:
     """This module's own copy of the sample sources."""
     targets = SourceTargets.with_prefix(PREFIX)
-    load_samples(base_settings, targets)
+    load_stories(base_settings, DOMAINS, targets)
     yield targets
     for kind in SOURCE_KINDS:
         drop_database(base_settings, targets.database(kind))
@@ -143,7 +143,7 @@ def default_build(
 
 def expected_counts(settings: Settings, targets: SourceTargets) -> dict[str, int]:
     """Every graph table's row count, computed on the sources alone."""
-    profiles, streaming, support = (targets.database(k) for k in SOURCE_KINDS)
+    profiles, streaming, support = (targets.database(k) for k in STREAMING.kinds)
 
     def one(sql: str, database: str) -> int:
         return query(settings, sql, database)[0][0]

@@ -1,7 +1,7 @@
 """`c360-export`: the command line, thin over the library.
 
 With no subcommand it exports the graph tables to Neo4j; `stack`, `sources`,
-`models` and `query` sit beside it.
+`models`, `query` and `audit` sit beside it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import signal
 
 import typer
 
-from c360.cli import export, models, query, samples, sources, stack
+from c360.cli import audit, export, models, query, samples, sources, stack
 
 app = typer.Typer(
     name="c360-export",
@@ -25,6 +25,7 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(samples.app, name="samples")
 app.add_typer(models.app, name="models")
 app.command(name="query")(query.query)
+app.add_typer(audit.app, name="audit")
 
 
 def _interrupted(signum: int, _frame: object) -> None:

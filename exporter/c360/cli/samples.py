@@ -1,4 +1,4 @@
-"""`c360-export samples`: fill the three reference source databases."""
+"""`c360-export samples`: fill the reference source databases of the sample domains."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from rich.table import Table
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
-from c360.samples.generator import generate as generate_sources
-from c360.samples.load import SourceKind, SourceTargets, TableLoad
-from c360.samples.story import headline_answer, load_samples
+from c360.samples.domains import ALL, DOMAINS, load_stories, select_domains
+from c360.samples.domains import generate as generate_sources
+from c360.samples.load import LoadPlan, SourceTargets, TableLoad
 
 app = typer.Typer(
     help="Load the reference sources: the sample story or generated data.",
@@ -33,45 +33,57 @@ PrefixOption = Annotated[
     str,
     typer.Option(
         "--database-prefix",
-        help="Write to <prefix>profiles_db, <prefix>streaming_db, <prefix>support_db.",
+        help="Write to <prefix>profiles_db, <prefix>streaming_db, ... (every database).",
+    ),
+]
+DomainOption = Annotated[
+    str,
+    typer.Option(
+        help=f"The sample domain: {', '.join(d.name for d in DOMAINS)}, or {ALL} of them "
+        "side by side, each in its own databases.",
+        metavar="|".join((*(d.name for d in DOMAINS), ALL)),
     ),
 ]
 
 
 @app.command()
-def load(prefix: PrefixOption = "") -> None:
-    """(Re)create profiles_db, streaming_db and support_db with the sample story."""
+def load(domain: DomainOption = ALL, prefix: PrefixOption = "") -> None:
+    """(Re)create the domain's source databases with its sample story."""
     with user_errors():
         settings = Settings.from_env()
         targets = SourceTargets.with_prefix(prefix)
-        counts = load_samples(settings, targets)
-        answer = headline_answer(settings, targets)
+        domains = select_domains(domain)
+        counts = load_stories(settings, domains, targets)
+        summaries = [d.summary(settings, targets) for d in domains]
     _print_counts(counts, title="sample story loaded")
-    stdout().print(
-        f"headline question: {answer.card_and_ip_sharers} of the {answer.card_sharers} "
-        f"accounts sharing a card with one of {answer.hacked_accounts} hacked accounts "
-        "also share an IP address with other users",
-        highlight=False,
-    )
+    for summary in summaries:
+        stdout().print(summary, highlight=False)
 
 
 @app.command()
 def generate(
     scale_factor: Annotated[
         float,
-        typer.Option("--scale-factor", "-s", help="1.0 is about 100k play events and 5k accounts."),
+        typer.Option(
+            "--scale-factor",
+            "-s",
+            help="1.0 is about 100k play events and 5k accounts (streaming), "
+            "100k transactions and 2k persons (banking).",
+        ),
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Same seed, same rows.")] = 1,
+    domain: DomainOption = ALL,
     prefix: PrefixOption = "",
 ) -> None:
-    """(Re)create the three source databases with synthetic rows at a scale factor."""
+    """(Re)create the domain's source databases with synthetic rows at a scale factor."""
     with user_errors():
         settings = Settings.from_env()
+        domains = select_domains(domain)
         started = time.perf_counter()
         with _progress() as progress:
             tasks: dict[str, TaskID] = {}
 
-            def on_plan(plan: Mapping[SourceKind, list[TableLoad]]) -> None:
+            def on_plan(plan: LoadPlan) -> None:
                 for kind, loads in plan.items():
                     for load in loads:
                         label = f"{kind}.{load.table}"
@@ -82,6 +94,7 @@ def generate(
 
             counts = generate_sources(
                 settings,
+                domains,
                 scale_factor,
                 seed,
                 SourceTargets.with_prefix(prefix),

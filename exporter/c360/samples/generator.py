@@ -1,4 +1,4 @@
-"""Synthetic reference sources at any scale factor, streamed into COPY.
+"""The streaming domain's sources, synthetic, at any scale factor, streamed into COPY.
 
 SF=1 is about 100k play events, 5k accounts, 2k tickets and 1k titles; every
 table scales linearly except the fixed lookups (plans, tags). The same seed
@@ -15,31 +15,31 @@ tagged 'Account Compromised'.
 
 Rows are built as COPY text lines in chunks; per row the work is a few
 `random()` calls and one f-string, which is what keeps tens of millions of
-rows affordable without numpy.
+rows affordable without numpy. The scale-factor check and the per-table random
+stream are shared with the other domains' generators.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Any
+from typing import get_args
 
 from c360.config import Settings
 from c360.errors import ConfigError
 from c360.samples.load import (
-    SOURCE_KINDS,
-    SourceKind,
+    CHUNK_ROWS,
+    LoadPlan,
     SourceTargets,
     TableLoad,
     copy_text,
     load_databases,
-    rows_to_chunks,
 )
+from c360.samples.schema import StreamingKind
 from c360.samples.story import AGENTS, CARD_TYPES, GENRES, PLANS, REFERENCE_NOW, TAGS
 
-CHUNK_ROWS = 20_000
 MASK48 = (1 << 48) - 1
 HISTORY_DAYS = 730  # play events and tickets fall in the two years before REFERENCE_NOW
 ACCOUNT_HISTORY_DAYS = 1500
@@ -115,8 +115,7 @@ class ScaleCounts:
 
     @classmethod
     def for_scale_factor(cls, scale_factor: float) -> ScaleCounts:
-        if not scale_factor > 0:
-            raise ConfigError(f"--scale-factor must be positive, not {scale_factor}")
+        check_scale_factor(scale_factor)
         accounts = max(10, round(5_000 * scale_factor))
         tickets = max(5, round(2_000 * scale_factor))
         return cls(
@@ -134,6 +133,12 @@ class ScaleCounts:
 
     def total(self) -> int:
         return sum(getattr(self, f.name) for f in fields(self))
+
+
+def check_scale_factor(scale_factor: float) -> None:
+    """ConfigError unless `scale_factor` is a positive number (NaN is not)."""
+    if not scale_factor > 0:
+        raise ConfigError(f"--scale-factor must be positive, not {scale_factor}")
 
 
 @dataclass(frozen=True)
@@ -222,24 +227,13 @@ def _day_strings(days: int) -> list[str]:
     return [(REFERENCE_NOW - timedelta(days=d + 1)).strftime("%Y-%m-%d ") for d in range(days)]
 
 
-def _chunks(lines: Iterator[str], size: int = CHUNK_ROWS) -> Iterator[str]:
-    batch: list[str] = []
-    append = batch.append
-    for line in lines:
-        append(line)
-        if len(batch) >= size:
-            yield "\n".join(batch) + "\n"
-            batch.clear()
-    if batch:
-        yield "\n".join(batch) + "\n"
-
-
-def _rng(seed: int, table: str) -> random.Random:
+def table_rng(seed: int, table: str) -> random.Random:
+    """The random stream of one table: tables stay independent of each other's draws."""
     return random.Random(f"{seed}:{table}")
 
 
 def account_lines(ident: Identity, count: int) -> Iterator[str]:
-    rng = _rng(ident.seed, "accounts")
+    rng = table_rng(ident.seed, "accounts")
     rand, bits = rng.random, rng.getrandbits
     days = _day_strings(ACCOUNT_HISTORY_DAYS)
     names = [copy_text(ident.full_name(i)) for i in range(len(FIRST_NAMES) * len(LAST_NAMES))]
@@ -252,7 +246,7 @@ def account_lines(ident: Identity, count: int) -> Iterator[str]:
 
 
 def payment_method_lines(ident: Identity) -> Iterator[str]:
-    rng = _rng(ident.seed, "payment_methods")
+    rng = table_rng(ident.seed, "payment_methods")
     rand = rng.random
     # Identity.payment_method_id / account_id / card_fingerprint, inlined
     mult, offset, n = ident.mult, ident.offset, ident.accounts
@@ -274,7 +268,7 @@ def payment_method_lines(ident: Identity) -> Iterator[str]:
 
 
 def subscription_lines(ident: Identity) -> Iterator[str]:
-    rng = _rng(ident.seed, "subscriptions")
+    rng = table_rng(ident.seed, "subscriptions")
     rand = rng.random
     days = _day_strings(HISTORY_DAYS)
     renewals = [(REFERENCE_NOW + timedelta(days=1 + d)).strftime("%Y-%m-%d ") for d in range(30)]
@@ -303,7 +297,7 @@ def media_id(index: int) -> str:
 
 
 def media_lines(ident: Identity, count: int) -> Iterator[str]:
-    rng = _rng(ident.seed, "media_content")
+    rng = table_rng(ident.seed, "media_content")
     rand = rng.random
     words = _escaped(TITLE_WORDS)
     for j in range(count):
@@ -324,7 +318,7 @@ def play_event_chunks(
     The hot loop of the generator: identifiers are computed inline rather than
     through `Identity` methods, and lines go straight into the chunk list.
     """
-    rng = _rng(ident.seed, "play_events")
+    rng = table_rng(ident.seed, "play_events")
     rand = rng.random
     days = _day_strings(HISTORY_DAYS)
     minutes = [f"{s // 60:02d}:{s % 60:02d}+00" for s in range(3600)]
@@ -370,7 +364,7 @@ def play_event_chunks(
 
 
 def agent_lines(ident: Identity, count: int) -> Iterator[str]:
-    rng = _rng(ident.seed, "agents")
+    rng = table_rng(ident.seed, "agents")
     rand = rng.random
     days = _day_strings(ACCOUNT_HISTORY_DAYS * 2)
     for k in range(count):
@@ -384,7 +378,7 @@ def ticket_id(index: int) -> str:
 
 
 def ticket_lines(ident: Identity, count: int, agents: int) -> Iterator[str]:
-    rng = _rng(ident.seed, "tickets")
+    rng = table_rng(ident.seed, "tickets")
     rand = rng.random
     days = _day_strings(HISTORY_DAYS)
     subjects = _escaped(SUBJECTS)
@@ -409,7 +403,7 @@ def ticket_lines(ident: Identity, count: int, agents: int) -> Iterator[str]:
 
 
 def ticket_tag_link_lines(ident: Identity, tickets: int) -> Iterator[str]:
-    rng = _rng(ident.seed, "ticket_tag_link")
+    rng = table_rng(ident.seed, "ticket_tag_link")
     rand = rng.random
     n_weights, n_tags = len(TAG_WEIGHTS), len(TAGS)
     for k in range(tickets):
@@ -420,23 +414,25 @@ def ticket_tag_link_lines(ident: Identity, tickets: int) -> Iterator[str]:
             yield f"{ticket_id(k)}\t{other}"
 
 
-def generated_loads(kind: SourceKind, counts: ScaleCounts, ident: Identity) -> list[TableLoad]:
+def generated_loads(kind: StreamingKind, counts: ScaleCounts, ident: Identity) -> list[TableLoad]:
     """The kind's tables, in load order, as lazily generated COPY chunks: each
     line holds the values of every column in the order schema.sql declares them."""
     if kind == "profiles_db":
         return [
-            _load("accounts", account_lines(ident, counts.accounts), counts.accounts),
-            _fixed("plans", PLANS),
-            _load(
+            TableLoad.of_lines("accounts", account_lines(ident, counts.accounts), counts.accounts),
+            TableLoad.of_rows("plans", PLANS),
+            TableLoad.of_lines(
                 "payment_methods",
                 payment_method_lines(ident),
                 counts.payment_methods,
             ),
-            _load("subscriptions", subscription_lines(ident), counts.subscriptions),
+            TableLoad.of_lines("subscriptions", subscription_lines(ident), counts.subscriptions),
         ]
     if kind == "streaming_db":
         return [
-            _load("media_content", media_lines(ident, counts.media_content), counts.media_content),
+            TableLoad.of_lines(
+                "media_content", media_lines(ident, counts.media_content), counts.media_content
+            ),
             TableLoad(
                 "play_events",
                 play_event_chunks(ident, counts.play_events, counts.media_content),
@@ -444,43 +440,27 @@ def generated_loads(kind: SourceKind, counts: ScaleCounts, ident: Identity) -> l
             ),
         ]
     return [
-        _load("agents", agent_lines(ident, counts.agents), counts.agents),
-        _load("tickets", ticket_lines(ident, counts.tickets, counts.agents), counts.tickets),
-        _fixed("ticket_tags", TAGS),
-        _load(
+        TableLoad.of_lines("agents", agent_lines(ident, counts.agents), counts.agents),
+        TableLoad.of_lines(
+            "tickets", ticket_lines(ident, counts.tickets, counts.agents), counts.tickets
+        ),
+        TableLoad.of_rows("ticket_tags", TAGS),
+        TableLoad.of_lines(
             "ticket_tag_link", ticket_tag_link_lines(ident, counts.tickets), counts.ticket_tag_link
         ),
     ]
 
 
-def _load(table: str, lines: Iterator[str], rows: int) -> TableLoad:
-    return TableLoad(table, _chunks(lines), rows)
-
-
-def _fixed(table: str, rows: tuple[tuple[Any, ...], ...]) -> TableLoad:
-    return TableLoad(table, rows_to_chunks(rows), len(rows))
-
-
-ChunkCallback = Callable[[TableLoad, str], None]
+def generated_plan(scale_factor: float, seed: int) -> LoadPlan:
+    """The streaming domain's databases at `scale_factor`, as lazily generated loads."""
+    counts = ScaleCounts.for_scale_factor(scale_factor)
+    ident = Identity.for_seed(seed, counts.accounts)
+    return {kind: generated_loads(kind, counts, ident) for kind in get_args(StreamingKind)}
 
 
 def generate(
-    settings: Settings,
-    scale_factor: float,
-    seed: int,
-    targets: SourceTargets | None = None,
-    on_plan: Callable[[Mapping[SourceKind, list[TableLoad]]], None] | None = None,
-    on_chunk: ChunkCallback | None = None,
+    settings: Settings, scale_factor: float, seed: int, targets: SourceTargets | None = None
 ) -> dict[str, int]:
-    """(Re)create the three databases filled at `scale_factor`; returns rows per table.
-
-    `on_plan` sees every table and its row count before loading starts;
-    `on_chunk` sees each COPY chunk as it is sent (for progress).
-    """
-    targets = targets or SourceTargets()
-    counts = ScaleCounts.for_scale_factor(scale_factor)
-    ident = Identity.for_seed(seed, counts.accounts)
-    plan = {kind: generated_loads(kind, counts, ident) for kind in SOURCE_KINDS}
-    if on_plan is not None:
-        on_plan(plan)
-    return load_databases(settings, targets, plan, on_chunk)
+    """(Re)create the streaming domain's three databases filled at `scale_factor`;
+    returns rows per table. Other domains, progress: `c360.samples.domains.generate`."""
+    return load_databases(settings, targets or SourceTargets(), generated_plan(scale_factor, seed))

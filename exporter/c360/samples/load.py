@@ -1,7 +1,7 @@
-"""Create and fill the three reference source databases.
+"""Create and fill the reference source databases.
 
-Shared by the sample story (`story.py`) and the scale-factor generator
-(`generator.py`): (re)create a database, apply `sources/<kind>/schema.sql`,
+Shared by every sample domain's story and generator (`domains.py`):
+(re)create a database, apply `sources/<kind>/schema.sql`,
 stream rows in with COPY in the column order that file declares (read by
 `schema.py`), give the reader role its control row names SELECT.
 
@@ -14,7 +14,7 @@ and the role's password by attach's own rule (`source_password`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,9 @@ CHECKOUT = Path(__file__).resolve().parents[3]
 
 # psycopg2 asks the file for this many bytes per read; our readers return whole chunks.
 COPY_READ_SIZE = 1 << 20
+# Rows per COPY chunk of generated lines: big enough to amortise the per-message
+# cost, small enough that memory does not grow with the scale factor.
+CHUNK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class SourceTargets:
     profiles_db: str = "profiles_db"
     streaming_db: str = "streaming_db"
     support_db: str = "support_db"
+    core_banking_db: str = "core_banking_db"
+    kyc_db: str = "kyc_db"
+    payments_db: str = "payments_db"
 
     def database(self, kind: SourceKind) -> str:
         return str(getattr(self, kind))
@@ -75,6 +81,20 @@ class TableLoad:
     chunks: Iterable[str]
     expected_rows: int
 
+    @classmethod
+    def of_lines(cls, table: str, lines: Iterable[str], rows: int) -> TableLoad:
+        """Lines already in COPY text format (generated), sent in chunks of CHUNK_ROWS."""
+        return cls(table, line_chunks(lines), rows)
+
+    @classmethod
+    def of_rows(cls, table: str, rows: Sequence[tuple[Any, ...]]) -> TableLoad:
+        """Rows of Python values (a story's, a fixed lookup's), turned into COPY text."""
+        return cls(table, rows_to_chunks(rows), len(rows))
+
+
+# Each source kind's tables in load order: what a story or a generator hands the loader.
+LoadPlan = dict[SourceKind, list[TableLoad]]
+
 
 def project_root(project_dir: Path, folder: Path) -> Path:
     """The project holding `folder` (`sources/`, the control rows): `project_dir`
@@ -92,22 +112,26 @@ def source_schema(project_dir: Path, kind: SourceKind) -> SourceSchema:
     return read_schema(project_root(project_dir, SOURCES_DIR), kind)
 
 
-def reference_rows(project_dir: Path) -> dict[SourceKind, SourceDatabase]:
-    """Each reference source's control row: its `user_name` is the read-only role
-    the loader creates, its `password_env_var` holds the role's password."""
+def reference_rows(
+    project_dir: Path, kinds: Iterable[SourceKind] = SOURCE_KINDS
+) -> dict[SourceKind, SourceDatabase]:
+    """Each of `kinds`' control row: its `user_name` is the read-only role the
+    loader creates, its `password_env_var` holds the role's password."""
     rows = load_control_rows(project_root(project_dir, CONTROL_DIR)).sources
-    return reference_rows_from(rows)
+    return reference_rows_from(rows, kinds)
 
 
-def reference_rows_from(sources: Iterable[SourceDatabase]) -> dict[SourceKind, SourceDatabase]:
-    """Each kind's control row: the one whose database_name is the kind.
+def reference_rows_from(
+    sources: Iterable[SourceDatabase], kinds: Iterable[SourceKind] = SOURCE_KINDS
+) -> dict[SourceKind, SourceDatabase]:
+    """Each of `kinds`' control row: the one whose database_name is the kind.
 
     The unprefixed name: in the user's project a reference source is the
     database named after its kind. Prefixed copies are made by the loader
     (`SourceTargets`) and by `copy_project`, which prefixes `database_name`
     only: one role serves every copy, as roles belong to the server.
     """
-    found: dict[SourceKind, list[SourceDatabase]] = {kind: [] for kind in SOURCE_KINDS}
+    found: dict[SourceKind, list[SourceDatabase]] = {kind: [] for kind in kinds}
     for source in sources:
         if source.database_name in found:
             found[source.database_name].append(source)  # type: ignore[index]
@@ -129,7 +153,7 @@ def reference_rows_from(sources: Iterable[SourceDatabase]) -> dict[SourceKind, S
 def reader_password(settings: Settings, kind: SourceKind, env: Mapping[str, str]) -> str:
     """The password the loader gives the kind's read-only role: the one `sources
     attach` logs in with for the kind's control row."""
-    return source_password(settings, reference_rows(settings.project_dir)[kind], env)
+    return source_password(settings, reference_rows(settings.project_dir, (kind,))[kind], env)
 
 
 def reader_environment(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -367,13 +391,14 @@ def load_databases(
 ) -> dict[str, int]:
     """`load_database` for each kind, in parallel threads.
 
-    Schemas, control rows and passwords are resolved before any database is touched.
-    Creating, committing and analysing a database is server-side waiting;
-    overlapping the three hides it behind the Python work of generating rows.
+    Schemas, control rows and passwords are resolved before any database is touched;
+    only the planned kinds need a control row. Creating, committing and analysing
+    a database is server-side waiting; overlapping them hides it behind the
+    Python work of generating rows.
     """
     env = os.environ if env is None else env
     schemas = {kind: source_schema(settings.project_dir, kind) for kind in plan}
-    rows = reference_rows(settings.project_dir)
+    rows = reference_rows(settings.project_dir, plan)
     passwords = {kind: source_password(settings, rows[kind], env) for kind in plan}
     with ThreadPoolExecutor(max_workers=len(plan), thread_name_prefix="c360-load") as pool:
         futures = [
@@ -393,6 +418,19 @@ def load_databases(
         for future in futures:
             counts.update(future.result())
     return counts
+
+
+def source_rows(
+    settings: Settings, database: str, query: str, params: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows `query` returns in one reference database (answers are read one silo at a time)."""
+    conn = connect(settings, database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
 
 
 def _bind(
@@ -420,11 +458,17 @@ def copy_text(value: Any) -> str:
 
 def rows_to_chunks(rows: Iterable[tuple[Any, ...]], chunk_rows: int = 5000) -> Iterator[str]:
     """Small tables given as tuples, turned into COPY text chunks."""
-    lines: list[str] = []
-    for row in rows:
-        lines.append("\t".join(map(copy_text, row)))
-        if len(lines) >= chunk_rows:
-            yield "\n".join(lines) + "\n"
-            lines = []
-    if lines:
-        yield "\n".join(lines) + "\n"
+    return line_chunks(("\t".join(map(copy_text, row)) for row in rows), chunk_rows)
+
+
+def line_chunks(lines: Iterable[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
+    """COPY text lines joined into chunks of `chunk_rows` lines, each ending in a newline."""
+    batch: list[str] = []
+    append = batch.append
+    for line in lines:
+        append(line)
+        if len(batch) >= chunk_rows:
+            yield "\n".join(batch) + "\n"
+            batch.clear()
+    if batch:
+        yield "\n".join(batch) + "\n"

@@ -23,9 +23,12 @@ from typing import Literal, get_args
 
 from c360.errors import ConfigError
 
-# The reference sources: each is a folder `sources/<kind>/` and, unprefixed, a
-# database of that name. The story and the generator write rows for each.
-SourceKind = Literal["profiles_db", "streaming_db", "support_db"]
+# The reference sources, by sample domain (`c360.samples.domains`): each is a
+# folder `sources/<kind>/` and, unprefixed, a database of that name. Each
+# domain's story and generator write rows for its kinds.
+StreamingKind = Literal["profiles_db", "streaming_db", "support_db"]
+BankingKind = Literal["core_banking_db", "kyc_db", "payments_db"]
+SourceKind = Literal[StreamingKind, BankingKind]
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 SOURCES_DIR = Path("sources")
 

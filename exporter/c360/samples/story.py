@@ -1,4 +1,4 @@
-"""The sample story: small, hand-shaped reference data for the three sources.
+"""The streaming domain's sample story: small, hand-shaped data for its three sources.
 
 Every one of the seeds' ten Cypher queries returns rows on it, and the headline
 question ("how many users who share a payment method with a hacked account also
@@ -29,13 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 from c360.config import Settings
-from c360.pg import connect
 from c360.samples.load import (
+    LoadPlan,
     SourceKind,
     SourceTargets,
     TableLoad,
     load_databases,
-    rows_to_chunks,
+    source_rows,
 )
 
 # The seeds' churn query hard-codes this instant as "now".
@@ -454,17 +454,19 @@ def _tickets() -> tuple[tuple[Row, ...], tuple[Row, ...]]:
 
 
 def sample_loads(data: SampleData, kind: SourceKind) -> list[TableLoad]:
-    return [
-        TableLoad(table, rows_to_chunks(rows), len(rows))
-        for table, rows in data.tables[kind].items()
-    ]
+    return [TableLoad.of_rows(table, rows) for table, rows in data.tables[kind].items()]
+
+
+def story_plan() -> LoadPlan:
+    """The story's three databases, as loads."""
+    data = build_samples()
+    return {kind: sample_loads(data, kind) for kind in data.tables}
 
 
 def load_samples(settings: Settings, targets: SourceTargets | None = None) -> dict[str, int]:
-    """(Re)create the three databases and load the story; returns rows per table."""
-    data = build_samples()
-    plan = {kind: sample_loads(data, kind) for kind in data.tables}
-    return load_databases(settings, targets or SourceTargets(), plan)
+    """(Re)create the streaming domain's three databases and load the story; returns
+    rows per table. Other domains: `c360.samples.domains.load_stories`."""
+    return load_databases(settings, targets or SourceTargets(), story_plan())
 
 
 HEADLINE_HACKED_EMAILS = """
@@ -503,12 +505,19 @@ class HeadlineAnswer:
     card_sharers: int
     card_and_ip_sharers: int
 
+    def sentence(self) -> str:
+        return (
+            f"headline question: {self.card_and_ip_sharers} of the {self.card_sharers} "
+            f"accounts sharing a card with one of {self.hacked_accounts} hacked accounts "
+            "also share an IP address with other users"
+        )
+
 
 def headline_answer(settings: Settings, targets: SourceTargets | None = None) -> HeadlineAnswer:
     """The headline question answered in SQL, one source at a time (they are siloed)."""
     targets = targets or SourceTargets()
-    emails = [row[0] for row in _query(settings, targets.support_db, HEADLINE_HACKED_EMAILS, {})]
-    hacked = _query(
+    emails = [row[0] for row in source_rows(settings, targets.support_db, HEADLINE_HACKED_EMAILS)]
+    hacked = source_rows(
         settings,
         targets.profiles_db,
         "select count(*) from accounts where lower(trim(email)) = any(%(emails)s)",
@@ -516,17 +525,14 @@ def headline_answer(settings: Settings, targets: SourceTargets | None = None) ->
     )
     sharers = [
         row[0]
-        for row in _query(settings, targets.profiles_db, HEADLINE_CARD_SHARERS, {"emails": emails})
+        for row in source_rows(
+            settings, targets.profiles_db, HEADLINE_CARD_SHARERS, {"emails": emails}
+        )
     ]
-    both = _query(settings, targets.streaming_db, HEADLINE_IP_SHARERS, {"ids": sharers})
+    both = source_rows(settings, targets.streaming_db, HEADLINE_IP_SHARERS, {"ids": sharers})
     return HeadlineAnswer(int(hacked[0][0]), len(sharers), int(both[0][0]))
 
 
-def _query(settings: Settings, database: str, query: str, params: Mapping[str, Any]) -> list[Row]:
-    conn = connect(settings, database)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
+def headline_summary(settings: Settings, targets: SourceTargets) -> str:
+    """What `samples load` says after loading this story."""
+    return headline_answer(settings, targets).sentence()

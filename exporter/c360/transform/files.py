@@ -14,7 +14,7 @@ SQL_HEADER = (
 )
 YAML_HEADER = SQL_HEADER.replace("-- ", "# ")
 # Where generated files live: the models, and the test of the control rows.
-GENERATED_DIRS = ("models", "data-tests")
+GENERATED_DIRS = ("models", "data-tests", "macros")
 
 
 def generated_files(project_dir: Path) -> set[Path]:

@@ -115,6 +115,7 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
     files[tests / f"{ROWS_TEST}.sql"] = _rows_test_sql()
     files[tests / f"{ROWS_TEST}.yml"] = _rows_test_yaml(rows)
     files.update(_unique_key_tests(rows))
+    files[Path("macros") / "generated" / "c360_active_sources.sql"] = _active_sources_macro(rows)
     check_no_jinja(files)
     return files
 
@@ -502,6 +503,20 @@ def _unique_key_tests(rows: ControlRows) -> dict[Path, str]:
             ") }}\n"
         )
     return files
+
+
+def _active_sources_macro(rows: ControlRows) -> str:
+    """The names of the active sources, for hand-written models to enable
+    themselves by (c360_source_is_active): a model reading a source's staging
+    models must not be parsed when the source's rows are switched off, since
+    those staging models are then not generated."""
+    names = ", ".join(_jinja_string(s.source_name) for s in rows.active_sources)
+    return (
+        f"{SQL_HEADER}\n"
+        "{% macro c360_active_sources() -%}\n"
+        f"    {{{{ return([{names}]) }}}}\n"
+        "{%- endmacro %}\n"
+    )
 
 
 def _jinja_string(value: str) -> str:

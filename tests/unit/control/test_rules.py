@@ -115,134 +115,134 @@ def set_label_inactive(project: Path, label: str) -> None:
         (
             "node_label_mappings",
             "bad-label,support,agents,agent_id,,false,true,x",
-            "node_label_mappings.csv:13 (label=bad-label)",
+            "node_label_mappings.csv:{line} (label=bad-label)",
             "label must match ^[A-Z][A-Za-z0-9_]*$",
         ),
         (
             "node_label_mappings",
             "Agent,nosuch,agents,agent_id,,false,true,x",
-            "node_label_mappings.csv:13 (label=Agent)",
+            "node_label_mappings.csv:{line} (label=Agent)",
             "unknown source 'nosuch' (not in source_databases)",
         ),
         (
             "node_label_mappings",
             "Plan,profiles,plans,plan_id,,false,true,x",
-            "node_label_mappings.csv:13 (label=Plan)",
+            "node_label_mappings.csv:{line} (label=Plan)",
             "duplicate mapping for this label (first at line 3)",
         ),
         (
             "node_label_mappings",
             "Agent,support,agents,,,false,true,x",
-            "node_label_mappings.csv:13 (label=Agent)",
+            "node_label_mappings.csv:{line} (label=Agent)",
             "key_columns is empty",
         ),
         (
             "node_label_mappings",
             "Agent,support,agents,agent_id,team,true,true,x",
-            "node_label_mappings.csv:13 (label=Agent)",
+            "node_label_mappings.csv:{line} (label=Agent)",
             "one_node_per_key nodes carry only their key",
         ),
         (
             "node_label_mappings",
             "Agent,support,agents,agent_id,,no,true,x",
-            "node_label_mappings.csv:13 (label=Agent)",
+            "node_label_mappings.csv:{line} (label=Agent)",
             "one_node_per_key must be true or false, not 'no'",
         ),
         (
             "source_databases",
             "Archive,,,archive_db,reader,C360_ARCHIVE_DB_PASSWORD,,false,x",
-            "source_databases.csv:8 (source_name=Archive)",
+            "source_databases.csv:{line} (source_name=Archive)",
             "source_name must match ^[a-z][a-z0-9_]*$",
         ),
         (
             "source_databases",
             "archive,,,archive_db,reader,hunter2!,,false,x",
-            "source_databases.csv:8 (source_name=archive)",
+            "source_databases.csv:{line} (source_name=archive)",
             "password_env_var must name an environment variable",
         ),
         (
             "source_databases",
             "archive,,,archive_db,reader,C360_ARCHIVE_DB_PASSWORD,0,false,x",
-            "source_databases.csv:8 (source_name=archive)",
+            "source_databases.csv:{line} (source_name=archive)",
             "fetch_size must be a positive integer, not '0'",
         ),
         (
             "field_exclusion_rules",
             "nosuch,accounts,email,true,x",
-            "field_exclusion_rules.csv:3 (column_name=email)",
+            "field_exclusion_rules.csv:{line} (column_name=email)",
             "unknown source 'nosuch'",
         ),
         (
             "field_exclusion_rules",
             "profiles,accounts,hashed_password,true,again",
-            "field_exclusion_rules.csv:3 (column_name=hashed_password)",
+            "field_exclusion_rules.csv:{line} (column_name=hashed_password)",
             "duplicate exclusion rule (first at line 2)",
         ),
         (
             "relationship_mappings",
             "lower_case,Account,account_id,Plan,plan_id,,,,,,true,10,x,",
-            "relationship_mappings.csv:11 (relationship_type=lower_case)",
+            "relationship_mappings.csv:{line} (relationship_type=lower_case)",
             "relationship_type must match ^[A-Z][A-Za-z0-9_]*$",
         ),
         (
             "relationship_mappings",
             "OWNS,Account,account_id,Nothing,plan_id,,,,,,true,10,x,",
-            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "relationship_mappings.csv:{line} (relationship_type=OWNS)",
             "to_label 'Nothing' is not a label of node_label_mappings",
         ),
         (
             "relationship_mappings",
             "OWNS,Account,account_id,Plan,plan_id,support,tickets,,,,true,10,x,",
-            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "relationship_mappings.csv:{line} (relationship_type=OWNS)",
             "via_table_name, via_from_column and via_to_column must be all set or all blank",
         ),
         (
             "relationship_mappings",
             "OWNS,Account,account_id,Plan,plan_id,,,,,,true,10,x,,plan_id,",
-            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "relationship_mappings.csv:{line} (relationship_type=OWNS)",
             "key_columns needs a junction (via_table_name)",
         ),
         (
             "relationship_mappings",
             "OWNS,Account,account_id,Plan,plan_id,,,,,,true,10,x,,,start_account_id",
-            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "relationship_mappings.csv:{line} (relationship_type=OWNS)",
             "property columns ['start_account_id'] have the names of the edge table's "
             "start/end key columns",
         ),
         (
             "node_label_mappings",
-            "Person,,mart_people,person_id,segment,false,true,x,true",
-            "node_label_mappings.csv:13 (label=Person)",
-            "is_extension adds properties to label 'Person', which has no row of its own",
+            "Customer,,mart_people,person_id,segment,false,true,x,true",
+            "node_label_mappings.csv:{line} (label=Customer)",
+            "is_extension adds properties to label 'Customer', which has no row of its own",
         ),
         (
             "node_label_mappings",
             "Account,,mart_accounts,email,segment,false,true,x,true",
-            "node_label_mappings.csv:13 (label=Account)",
+            "node_label_mappings.csv:{line} (label=Account)",
             "key_columns 'email' are not the key of Account ('account_id')",
         ),
         (
             "node_label_mappings",
             "Account,,mart_accounts,account_id,segment,true,true,x,true",
-            "node_label_mappings.csv:13 (label=Account)",
+            "node_label_mappings.csv:{line} (label=Account)",
             "one_node_per_key must be false for an extension",
         ),
         (
             "node_label_mappings",
             "Account,,mart_accounts,account_id,segment,false,true,x,",
-            "node_label_mappings.csv:13 (label=Account)",
+            "node_label_mappings.csv:{line} (label=Account)",
             "duplicate mapping for this label (first at line 2)",
         ),
         (
             "relationship_mappings",
             "OWNS,Account,account_id,Plan,plan_id,,,,,upper,true,10,x,",
-            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "relationship_mappings.csv:{line} (relationship_type=OWNS)",
             "normalize must be blank or one of lower_trim",
         ),
         (
             "relationship_mappings",
             "OWNS,Account,account_id,Plan,plan_id,,,,,,true,0,x,",
-            "relationship_mappings.csv:11 (relationship_type=OWNS)",
+            "relationship_mappings.csv:{line} (relationship_type=OWNS)",
             "execution_order must be a positive integer, not '0'",
         ),
     ],
@@ -250,6 +250,10 @@ def set_label_inactive(project: Path, label: str) -> None:
 def test_each_kind_of_bad_row_is_refused_naming_file_line_and_row(
     project: Path, seed: str, line: str, where: str, problem: str
 ) -> None:
+    # the line the appended row gets, whatever the reference rows number
+    where = where.format(
+        line=len((project / CONTROL_DIR / f"{seed}.csv").read_text().splitlines()) + 1
+    )
     append_to(project, seed, line)
     assert f"{CONTROL_DIR / where}: {problem}" in problems_of(project)
 

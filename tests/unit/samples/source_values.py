@@ -13,14 +13,19 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from c360.samples.generator import MEDIA_TYPES, TEAMS
+from c360.samples.load import LoadPlan, source_schema
 from c360.samples.schema import Column, Table
 from c360.samples.story import CARD_TYPES, GENRES
 
 Row = dict[str, str | None]
+ACCOUNT_ID = re.compile(r"A\d{6,}")
+PERSON_ID = re.compile(r"P\d{6,}")
 _ESCAPE = re.compile(r"\\(.)")
 _ESCAPED = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
+ACCOUNT_TYPES = ("checking", "savings", "investment", "credit_card")
 
 # Values only the named column would hold.
 NAMED: Mapping[str, Callable[[str], bool]] = {
@@ -46,6 +51,31 @@ NAMED: Mapping[str, Callable[[str], bool]] = {
     "ticket_tag_link.ticket_id": lambda v: v.startswith("TCK-"),
     "agents.full_name": lambda v: v not in TEAMS,
     "agents.team": lambda v: v in TEAMS,
+    "persons.person_id": PERSON_ID.fullmatch,
+    "persons.first_name": lambda v: not v[:1].isdigit(),
+    "persons.last_name": lambda v: not v[:1].isdigit(),
+    "persons.ssn": lambda v: re.fullmatch(r"9\d\d-\d\d-\d{4}", v) is not None,
+    "persons.flag_reason": lambda v: " " in v,
+    "bank_accounts.account_id": ACCOUNT_ID.fullmatch,
+    "bank_accounts.account_type": lambda v: v.lower() in ACCOUNT_TYPES,
+    "bank_accounts.account_status": lambda v: v in ("active", "closed", "dormant"),
+    "bank_accounts.owner_person_id": PERSON_ID.fullmatch,
+    "addresses.address_id": lambda v: re.fullmatch(r"AD\d{6,}", v) is not None,
+    "addresses.street": lambda v: v[:1].isdigit() or v.startswith("PO Box"),
+    "addresses.city": lambda v: not any(c.isdigit() for c in v),
+    "addresses.state": lambda v: re.fullmatch(r"[A-Z]{2}", v) is not None,
+    "addresses.zip_code": lambda v: re.fullmatch(r"\d{5}", v) is not None,
+    "addresses.person_id": PERSON_ID.fullmatch,
+    "phones.phone_id": lambda v: re.fullmatch(r"PH\d{6,}", v) is not None,
+    "phones.phone_number": lambda v: re.fullmatch(r"\+1-\d{3}-\d{3}-\d{4}", v) is not None,
+    "phones.phone_type": lambda v: v in ("mobile", "home", "work"),
+    "phones.person_id": PERSON_ID.fullmatch,
+    "transactions.transaction_id": lambda v: re.fullmatch(r"T\d{7,}", v) is not None,
+    "transactions.transaction_type": lambda v: v in ("transfer", "wire", "ach", "card_payment"),
+    "transactions.description": lambda v: not v.startswith(("A0", "EXT-")),
+    "transactions.from_account_id": ACCOUNT_ID.fullmatch,
+    "transactions.to_account_id": lambda v: ACCOUNT_ID.fullmatch(v) or v.startswith("EXT-"),
+    "transactions.suspicious_pattern": lambda v: v in ("mule", "structuring"),
 }
 
 
@@ -132,5 +162,19 @@ _TYPES: Mapping[str, Callable[[str, str], bool]] = {
     "numeric": _numeric,
     "timestamptz": _timestamptz,
     "date": lambda value, _type: date.fromisoformat(value) is not None,
+    "double precision": lambda value, _type: float(value) == float(value),
+    "boolean": lambda value, _type: value.lower() in ("t", "f", "true", "false"),
     "inet": lambda value, _type: ipaddress.ip_address(value) is not None,
 }
+
+
+def plan_rows(plan: LoadPlan, project: Path) -> dict[str, list[Row]]:
+    """Each table of a story's or a generator's plan, checked, by column name."""
+    rows: dict[str, list[Row]] = {}
+    for kind, loads in plan.items():
+        schema = source_schema(project, kind)
+        for load in loads:
+            lines = copy_lines(load.chunks)
+            assert len(lines) == load.expected_rows, load.table
+            rows[load.table] = checked_rows(schema.table(load.table), lines)
+    return rows

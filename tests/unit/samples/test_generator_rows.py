@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from c360.samples.generator import Identity, ScaleCounts, generated_loads
+from c360.samples.banking_generator import BankingCounts
+from c360.samples.domains import DOMAINS
+from c360.samples.generator import Identity, ScaleCounts
 from c360.samples.load import SOURCE_KINDS, source_schema
 from source_values import Row, checked_rows, copy_lines
 
@@ -15,23 +18,29 @@ SCALE_FACTOR, SEED = 0.01, 5
 
 @pytest.fixture(scope="module")
 def generated_rows() -> dict[str, list[Row]]:
-    """Every table's rows at a small scale factor, as the loader sends them, by column name."""
-    counts = ScaleCounts.for_scale_factor(SCALE_FACTOR)
-    ident = Identity.for_seed(SEED, counts.accounts)
+    """Every domain's tables' rows at a small scale factor, as the loader sends them,
+    by column name."""
+    counts = {
+        **asdict(ScaleCounts.for_scale_factor(SCALE_FACTOR)),
+        **asdict(BankingCounts.for_scale_factor(SCALE_FACTOR)),
+    }
     rows: dict[str, list[Row]] = {}
-    for kind in SOURCE_KINDS:
-        schema = source_schema(PROJECT, kind)
-        loads = generated_loads(kind, counts, ident)
-        assert {load.table for load in loads} == set(schema.table_names), kind
-        for load in loads:
-            lines = copy_lines(load.chunks)
-            assert len(lines) == load.expected_rows == getattr(counts, load.table), load.table
-            rows[load.table] = checked_rows(schema.table(load.table), lines)
+    for domain in DOMAINS:
+        plan = domain.generated(SCALE_FACTOR, SEED)
+        assert tuple(plan) == domain.kinds
+        for kind, loads in plan.items():
+            schema = source_schema(PROJECT, kind)
+            assert {load.table for load in loads} == set(schema.table_names), kind
+            for load in loads:
+                lines = copy_lines(load.chunks)
+                assert len(lines) == load.expected_rows == counts[load.table], load.table
+                rows[load.table] = checked_rows(schema.table(load.table), lines)
     return rows
 
 
 def test_every_row_fits_its_table(generated_rows):
-    assert set(generated_rows) == set(ScaleCounts.__dataclass_fields__)
+    tables = {t for kind in SOURCE_KINDS for t in source_schema(PROJECT, kind).table_names}
+    assert set(generated_rows) == tables
 
 
 def test_values_land_in_the_columns_they_are_meant_for(generated_rows):

@@ -72,6 +72,13 @@ def test_a_reference_source_needs_exactly_one_row():
         reference_rows_from(twice)
 
 
+def test_a_loader_of_some_kinds_needs_only_their_rows():
+    sources = load_control_rows(PROJECT).sources
+    streaming = ("profiles_db", "streaming_db", "support_db")
+    found = reference_rows_from((s for s in sources if s.database_name in streaming), streaming)
+    assert set(found) == set(streaming)
+
+
 def test_prefixed_copies_keep_the_role_and_the_variable_of_the_row(tmp_path: Path):
     """copy_project prefixes database_name only: one role serves every copy."""
     copy = copy_project(PROJECT, tmp_path / "copy", "t_prefix_")
@@ -103,8 +110,5 @@ def test_outside_the_local_stack_an_unset_variable_is_named(tmp_path: Path):
 def test_reader_environment_passes_every_password_on(tmp_path: Path):
     rows = reference_rows(PROJECT)
     given = {rows["profiles_db"].password_env_var: "given"}
-    assert reader_environment(settings_for(tmp_path), given) == {
-        rows["profiles_db"].password_env_var: "given",
-        rows["streaming_db"].password_env_var: local_secret(tmp_path, "streaming_db"),
-        rows["support_db"].password_env_var: local_secret(tmp_path, "support_db"),
-    }
+    secrets = {row.password_env_var: local_secret(tmp_path, kind) for kind, row in rows.items()}
+    assert reader_environment(settings_for(tmp_path), given) == secrets | given

@@ -1,10 +1,11 @@
-"""The sample story's rows against the reference schemas: every table, every column, in order."""
+"""The sample stories' rows against the reference schemas: every table, every column, in order."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from c360.samples.domains import DOMAINS, STREAMING
 from c360.samples.load import SOURCE_KINDS, source_schema
 from c360.samples.schema import SourceSchema
 from c360.samples.story import PERSONAS, build_samples, sample_loads
@@ -15,24 +16,36 @@ PROJECT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def story_rows() -> dict[str, list[Row]]:
-    """Every table's rows, as the loader sends them, by column name."""
-    data = build_samples()
+    """Every domain's tables' rows, as the loader sends them, by column name."""
     rows: dict[str, list[Row]] = {}
-    for kind in SOURCE_KINDS:
-        schema = source_schema(PROJECT, kind)
-        for load in sample_loads(data, kind):
-            lines = copy_lines(load.chunks)
-            assert len(lines) == load.expected_rows, load.table
-            rows[load.table] = checked_rows(schema.table(load.table), lines)
+    for domain in DOMAINS:
+        for kind, loads in domain.story().items():
+            schema = source_schema(PROJECT, kind)
+            for load in loads:
+                lines = copy_lines(load.chunks)
+                assert len(lines) == load.expected_rows, load.table
+                rows[load.table] = checked_rows(schema.table(load.table), lines)
     return rows
 
 
-@pytest.mark.parametrize("kind", SOURCE_KINDS)
-def test_the_story_fills_every_table_of_the_schema(kind):
-    schema: SourceSchema = source_schema(PROJECT, kind)
-    tables = build_samples().tables[kind]
-    assert set(tables) == set(schema.table_names)
-    assert all(rows for rows in tables.values())
+@pytest.mark.parametrize("domain", DOMAINS, ids=lambda d: d.name)
+def test_each_story_fills_every_table_of_its_schemas(domain):
+    plan = domain.story()
+    assert tuple(plan) == domain.kinds
+    for kind, loads in plan.items():
+        schema: SourceSchema = source_schema(PROJECT, kind)
+        assert {load.table for load in loads} == set(schema.table_names), kind
+        assert all(load.expected_rows for load in loads), kind
+
+
+def test_the_streaming_story_is_the_sample_data():
+    data = build_samples()
+    assert tuple(data.tables) == STREAMING.kinds
+    for kind in STREAMING.kinds:
+        loads = sample_loads(data, kind)
+        assert [(load.table, load.expected_rows) for load in loads] == [
+            (table, len(rows)) for table, rows in data.tables[kind].items()
+        ]
 
 
 def test_every_row_fits_its_table(story_rows):
@@ -49,7 +62,7 @@ def test_every_row_fits_its_table(story_rows):
     ],
 )
 def test_a_row_in_another_column_order_is_caught(table, first, second):
-    kind = next(k for k in SOURCE_KINDS if table in source_schema(PROJECT, k).table_names)
+    kind = next(k for k in STREAMING.kinds if table in source_schema(PROJECT, k).table_names)
     columns = source_schema(PROJECT, kind).table(table)
     load = next(load for load in sample_loads(build_samples(), kind) if load.table == table)
     fields = copy_lines(load.chunks)[0].split("\t")

@@ -143,6 +143,11 @@ def test_dangling_side_is_the_side_whose_join_column_is_not_its_key():
         "WATCHED": "to",
         "USED_IP": "via",
         "USED_DEVICE": "via",
+        # bank accounts without their owner; addresses and phones without their person
+        "OWNS": "to",
+        "HAS_ADDRESS": "to",
+        "HAS_PHONE": "to",
+        "TRANSFERRED": "via",
     }
 
 
