@@ -39,7 +39,7 @@ up: deps ## start the local PostgreSQL and Neo4j
 down: ## stop them
 	$(C360) stack down
 
-sample: up ## (re)load the three reference sources with the sample story
+sample: up ## (re)load the reference sources of both domains with their sample stories
 	$(C360) samples load
 
 attach: up ## attach every active source through postgres_fdw
@@ -54,8 +54,10 @@ build: models profiles.yml ## dbt build: control rows, staging, graph tables, te
 export: up ## push the graph tables to Neo4j
 	$(C360)
 
-queries: up ## the seeds' ten queries and the headline question
+# The banking set includes one person's 360 view, which the access log records.
+queries: up ## the streaming queries (the seeds' ten and the headline) and the banking ones
 	$(C360) query --all
+	$(C360) query --all --domain banking --param person_id=P000001 --as make-demo
 
 demo: sample build export queries ## the whole flow on the sample data
 

@@ -402,31 +402,31 @@ MALFORMED = [
     (
         "bad_label",
         _add_node("bad-label,support,agents,agent_id,,false,true,x"),
-        ["node_label_mappings (label=bad-label): a row the generated files were not made from"],
-        ["node_label_mappings.csv:13 (label=bad-label)", "label must match"],
+        ["node_label_mappings (label=bad-label table_name=agents): a row the generated files were not made from"],
+        ["node_label_mappings.csv:20 (label=bad-label)", "label must match"],
     ),
     (
         "unknown_source",
         _add_node("Agent,nosuch,agents,agent_id,,false,true,x"),
-        ["node_label_mappings (label=Agent): a row the generated files were not made from"],
-        ["node_label_mappings.csv:13 (label=Agent)", "unknown source 'nosuch'"],
+        ["node_label_mappings (label=Agent table_name=agents): a row the generated files were not made from"],
+        ["node_label_mappings.csv:20 (label=Agent)", "unknown source 'nosuch'"],
     ),
     (
         "unknown_column",
         _add_node("Agent,support,agents,agent_key,,false,true,x"),
-        ["node_label_mappings (label=Agent): a row the generated files were not made from"],
-        ["node_label_mappings.csv:13 (label=Agent)", "'agent_key' does not exist"],
+        ["node_label_mappings (label=Agent table_name=agents): a row the generated files were not made from"],
+        ["node_label_mappings.csv:20 (label=Agent)", "'agent_key' does not exist"],
     ),
     (
         "duplicate_mapping",
         _add_node("Plan,profiles,plans,plan_id,,false,true,x"),
-        ["node_label_mappings (label=Plan): 2 rows with this key"],
-        ["node_label_mappings.csv:13 (label=Plan)", "duplicate mapping"],
+        ["node_label_mappings (label=Plan table_name=plans): 2 rows with this key"],
+        ["node_label_mappings.csv:20 (label=Plan)", "duplicate mapping"],
     ),
     (
         "inactive_label",
         lambda p: _set_inactive(p, "Media"),
-        ["node_label_mappings (label=Media): column is_active differs"],
+        ["node_label_mappings (label=Media table_name=media_content): column is_active differs"],
         ["relationship_mappings.csv:5 (relationship_type=PLAYED)", "'Media' is inactive"],
     ),
 ]
@@ -502,7 +502,7 @@ STALE = [
     (
         "key_column",
         _set_field("node_label_mappings", "Account", "key_columns", "email"),
-        "node_label_mappings (label=Account): column key_columns differs",
+        "node_label_mappings (label=Account table_name=accounts): column key_columns differs",
     ),
     (
         "new_exclusion_row",

@@ -67,7 +67,7 @@ NODE_FILE = ControlFile(
         "description",
         "is_extension",
     ),
-    ("label", "source_name", "table_name"),
+    ("label", "table_name"),
 )
 EXCLUSION_FILE = ControlFile(
     "field_exclusion_rules",

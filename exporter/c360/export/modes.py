@@ -101,15 +101,33 @@ _SYNC_HINT = (
 
 
 def run_sync(run: Run, driver: Driver) -> list[Count]:
-    """Diff against the target's record, write only the changes, reconcile, record."""
+    """Diff against the target's record, write only the changes, reconcile, record.
+
+    Labels and types on record that the catalog no longer lists (their rows
+    switched off or removed) are deleted from Neo4j first, then forgotten with
+    the sync's record: a run that dies between the two deletes them again.
+    """
     options, database, dsn = run.options, run.database, run.dsn
     with pg_connection(dsn) as conn:
         states = state.load(conn, run.target.key, run.plan.tables)
+        # a run limited to some labels or types says nothing about the others
+        selected = options.labels or options.types
+        retired = [] if selected else state.retired(conn, run.target.key, run.plan.tables)
     committed = False
     try:
         with run.phase("diff"):
             diffs = sync.compute(run.graph.snapshot, states)
-        run.check_deletes(Loss(describe(d.plan), d.state.rows, d.deleted) for d in diffs)
+        run.check_deletes(
+            [Loss(describe(d.plan), d.state.rows, d.deleted) for d in diffs]
+            + [Loss(r.describe(), r.rows, r.rows) for r in retired]
+        )
+        for gone in retired:
+            labels, types = ([gone.name], []) if gone.kind == "node" else ([], [gone.name])
+            run.retire(
+                gone.kind,
+                gone.name,
+                lambda labels=labels, types=types: merge.clear(driver, database, labels, types),
+            )
         with run.phase("constraints"):
             merge.ensure_constraints(driver, database, run.plan)
         for diff in diffs:
@@ -129,7 +147,7 @@ def run_sync(run: Run, driver: Driver) -> list[Count]:
         with run.phase("reconcile"):
             counts = run.check_counts(driver, _SYNC_HINT)
         with run.phase("state_record"), pg_connection(dsn) as conn:
-            sync.commit(conn, diffs, run.audit.run_id)
+            sync.commit(conn, diffs, run.audit.run_id, retired)
         committed = True
     finally:
         if not committed:

@@ -104,6 +104,24 @@ class Run:
             done = sync.Written(rows_read=done, rows_written=done, rows_deleted=0)
         self.table_done(plan, done, time.monotonic() - started)
 
+    def retire(self, kind: str, name: str, delete: Callable[[], int]) -> None:
+        """Run `delete`, emptying Neo4j of a label or type the catalog no longer
+        lists, with its audit row and its result (rows deleted)."""
+        self.audit.table_started(kind, name)
+        started = time.monotonic()
+        try:
+            deleted = delete()
+        except Exception as error:
+            self.audit.table_failed(kind, name, f"{kind} {name}: {error}")
+            raise
+        seconds = time.monotonic() - started
+        self.audit.table_finished(
+            kind, name, rows_read=0, rows_written=0, rows_deleted=deleted, seconds=seconds
+        )
+        self.results[f"{kind}:{name}"] = TableResult(
+            kind, name, 0, rows_deleted=deleted, seconds=seconds, status="completed"
+        )
+
     def table_done(self, plan: TablePlan, done: sync.Written, seconds: float) -> None:
         """One table written: its audit row and its result, the same for every mode."""
         self.audit.table_finished(

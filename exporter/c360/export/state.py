@@ -205,6 +205,44 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
     return states
 
 
+@dataclass(frozen=True)
+class Retired:
+    """A label or type the record holds for a target but the catalog no longer
+    lists: its mapping was removed or switched off by its control rows."""
+
+    target_id: int
+    kind: str
+    name: str
+    rows: int
+
+    def describe(self) -> str:
+        return f"{'label' if self.kind == 'node' else 'type'} {self.name}"
+
+
+def retired(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> list[Retired]:
+    """What the record of `target` holds beyond `plans` (the whole catalog):
+    types first, as they go before the labels they join."""
+    tid = target_id(conn, target, create=False)
+    if tid is None:
+        return []
+    listed = {(p.kind, p.name) for p in plans}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select kind, name, rows from c360_state.tables where target_id = %s"
+            " order by kind = 'node', name",
+            (tid,),
+        )
+        found = [Retired(tid, k, n, int(r)) for k, n, r in cur.fetchall() if (k, n) not in listed]
+    conn.rollback()
+    return found
+
+
+def forget_retired(cur: pg_cursor, entries: Sequence[Retired]) -> None:
+    """Drop the record of retired labels and types, once Neo4j no longer holds them."""
+    for entry in entries:
+        _forget(cur, entry.target_id, (entry.kind, entry.name))
+
+
 class PendingState:
     """A full export's record, hashed on its own connection while the writer runs.
 

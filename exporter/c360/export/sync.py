@@ -222,8 +222,14 @@ def write_table(
     return Written(rows_read=diff.changed, rows_written=written, rows_deleted=deleted)
 
 
-def commit(conn: pg_connection_type, diffs: Sequence[TableDiff], run_id: str) -> None:
-    """Apply the diffs to the record and drop them, in one transaction.
+def commit(
+    conn: pg_connection_type,
+    diffs: Sequence[TableDiff],
+    run_id: str,
+    retired: Sequence[state.Retired] = (),
+) -> None:
+    """Apply the diffs to the record and drop them, and forget the retired
+    labels and types, in one transaction.
 
     A plain keyed DELETE, UPDATE and INSERT each, not INSERT ... ON CONFLICT:
     its speculative insertion costs several times the work per row.
@@ -268,6 +274,7 @@ def commit(conn: pg_connection_type, diffs: Sequence[TableDiff], run_id: str) ->
                 )
             state.advance(cur, diff.state, diff.inserted - diff.deleted, run_id)
             cur.execute(sql.SQL("drop table {}").format(diff.table))
+        state.forget_retired(cur, retired)
     conn.commit()
 
 
