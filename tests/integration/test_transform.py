@@ -402,19 +402,28 @@ MALFORMED = [
     (
         "bad_label",
         _add_node("bad-label,support,agents,agent_id,,false,true,x"),
-        ["node_label_mappings (label=bad-label table_name=agents): a row the generated files were not made from"],
+        [
+            "node_label_mappings (label=bad-label table_name=agents): "
+            "a row the generated files were not made from"
+        ],
         ["node_label_mappings.csv:20 (label=bad-label)", "label must match"],
     ),
     (
         "unknown_source",
         _add_node("Agent,nosuch,agents,agent_id,,false,true,x"),
-        ["node_label_mappings (label=Agent table_name=agents): a row the generated files were not made from"],
+        [
+            "node_label_mappings (label=Agent table_name=agents): "
+            "a row the generated files were not made from"
+        ],
         ["node_label_mappings.csv:20 (label=Agent)", "unknown source 'nosuch'"],
     ),
     (
         "unknown_column",
         _add_node("Agent,support,agents,agent_key,,false,true,x"),
-        ["node_label_mappings (label=Agent table_name=agents): a row the generated files were not made from"],
+        [
+            "node_label_mappings (label=Agent table_name=agents): "
+            "a row the generated files were not made from"
+        ],
         ["node_label_mappings.csv:20 (label=Agent)", "'agent_key' does not exist"],
     ),
     (
