@@ -7,7 +7,10 @@ create table accounts (
     email text not null unique,
     hashed_password text not null,
     full_name text,
-    created_at timestamptz
+    created_at timestamptz,
+    -- set on every insert and update by a trigger the loader installs
+    -- (c360.samples.load); staging reads the rows changed since its last build
+    updated_at timestamptz not null
 );
 
 create table plans (
@@ -23,6 +26,7 @@ create table payment_methods (
     card_fingerprint text,
     card_type text,
     card_last_four varchar(4),
+    updated_at timestamptz not null,
     unique (account_id, card_fingerprint)
 );
 
@@ -33,9 +37,14 @@ create table subscriptions (
     -- free text on purpose: the legacy writers use mixed casing ('active', 'Active')
     status text,
     starts_at timestamptz,
-    renews_at timestamptz
+    renews_at timestamptz,
+    updated_at timestamptz not null
 );
 
 create index payment_methods_account_id_idx on payment_methods (account_id);
 create index payment_methods_card_fingerprint_idx on payment_methods (card_fingerprint);
 create index subscriptions_account_id_idx on subscriptions (account_id);
+-- what an incremental build asks for: the rows changed since a given time
+create index accounts_updated_at_idx on accounts (updated_at);
+create index payment_methods_updated_at_idx on payment_methods (updated_at);
+create index subscriptions_updated_at_idx on subscriptions (updated_at);

@@ -36,7 +36,9 @@ def graph_tables(stack: Settings, dbt_project: Path) -> Settings:
     ):
         result = cli(stack, *command)
         assert result.exit_code == 0, result.output
-    dbt(stack, dbt_project, "build")
+    # the sources were just loaded again: staging tables left by an earlier
+    # session (incremental ones among them) are rebuilt from every row
+    dbt(stack, dbt_project, "build", "--full-refresh")
     return stack
 
 

@@ -97,7 +97,10 @@ def test_bench_smoke_writes_every_figure(bench_result: dict[str, object]) -> Non
     # (a) finishes at this size, so the speedup is measured here, at this SF
     original = result["baselines"]["original"]
     assert original["finished"]
-    assert original["counts_match_graph_tables"]
+    # the original matched junction rows as nodes: a relationship per transaction,
+    # through a table no label reads, is beyond it, so its graph is smaller
+    assert original["types_not_expressible"] == ["TRANSFERRED"]
+    assert original["counts_match_graph_tables"] is None
     assert result["speedup_vs_original"] > 0
     assert result["speedup_vs_original_sf"] == 0.01
     assert result["baselines"]["lower_bound"]["seconds"] > 0

@@ -41,7 +41,7 @@ PREFIX = "c360_test_hostile_"
 STAGING = "c360_test_hostile"
 FAILING_STAGING = "c360_test_hostile_failing"
 
-# Every one a property of :Person; `team"ref` is also a join column and
+# Every one a property of :Member; `team"ref` is also a join column and
 # `Team-Key` the key of :Team.
 AWKWARD = (
     'a"b',
@@ -92,9 +92,9 @@ from (values
 ) as dangling (a, m);
 """
 CONTROL_ROWS = [
-    "node_label_mappings:Person,profiles,people,person_id,,false,true,A person.",
+    "node_label_mappings:Member,profiles,people,person_id,,false,true,A person.",
     "node_label_mappings:Team,profiles,teams,Team-Key,,false,true,A team.",
-    'relationship_mappings:IN_TEAM,Person,"team""ref",Team,Team-Key,,,,,,true,10,In a team.,',
+    'relationship_mappings:IN_TEAM,Member,"team""ref",Team,Team-Key,,,,,,true,10,In a team.,',
 ]
 
 
@@ -176,12 +176,12 @@ def expected_people(settings: Settings, targets: SourceTargets) -> dict[int, dic
 
 def assert_graph_has_the_people(driver: Driver, built: Build, targets: SourceTargets) -> None:
     db = built.settings.neo4j.database
-    people = driver.execute_query("MATCH (p:Person) RETURN properties(p) AS p", database_=db)
+    people = driver.execute_query("MATCH (p:Member) RETURN properties(p) AS p", database_=db)
     assert {r["p"]["person_id"]: r["p"] for r in people.records} == expected_people(
         built.settings, targets
     )
     teams = driver.execute_query(
-        "MATCH (p:Person)-[:IN_TEAM]->(t:Team) RETURN p.person_id AS p, t.`Team-Key` AS t",
+        "MATCH (p:Member)-[:IN_TEAM]->(t:Team) RETURN p.person_id AS p, t.`Team-Key` AS t",
         database_=db,
     )
     assert sorted((r["p"], r["t"]) for r in teams.records) == [
@@ -196,7 +196,7 @@ def test_awkward_column_names_reach_the_graph_tables(built):
     columns = pg_rows(
         built.settings,
         "select column_name from information_schema.columns"
-        " where table_schema = 'graph' and table_name = 'node_person'",
+        " where table_schema = 'graph' and table_name = 'node_member'",
     )
     assert {c for (c,) in columns} == {"person_id", *AWKWARD}
     edges = pg_rows(built.settings, 'select "end_Team-Key" from graph.edge_in_team')
@@ -211,14 +211,14 @@ def test_awkward_property_names_in_bulk_merge_cypher_and_sync_modes(
     assert_graph_has_the_people(hostile_driver, built, sources)
 
     db = built.settings.neo4j.database
-    hostile_driver.execute_query("MATCH (n:Person|Team) DETACH DELETE n", database_=db)
-    result = export(built.settings, mode="merge", labels=("Person", "Team"))
+    hostile_driver.execute_query("MATCH (n:Member|Team) DETACH DELETE n", database_=db)
+    result = export(built.settings, mode="merge", labels=("Member", "Team"))
     assert {t.status for t in result.tables} == {"completed"}
     assert_graph_has_the_people(hostile_driver, built, sources)
 
     path = tmp_path / "graph.cypher"
-    export(built.settings, mode="cypher", labels=("Person", "Team"), output=path)
-    hostile_driver.execute_query("MATCH (n:Person|Team) DETACH DELETE n", database_=db)
+    export(built.settings, mode="cypher", labels=("Member", "Team"), output=path)
+    hostile_driver.execute_query("MATCH (n:Member|Team) DETACH DELETE n", database_=db)
     with hostile_driver.session(database=db) as session, path.open(encoding="utf-8") as lines:
         for statement in script.statements(lines):
             session.run(statement).consume()
@@ -228,21 +228,21 @@ def test_awkward_property_names_in_bulk_merge_cypher_and_sync_modes(
     # property, one removed (NULL), one relationship gone
     pg_execute(
         built.settings,
-        'update graph.node_person set "prénom" = \'Zoé ` "changed"\', "a""b" = null'
+        'update graph.node_member set "prénom" = \'Zoé ` "changed"\', "a""b" = null'
         " where person_id = 1;"
         " delete from graph.edge_in_team where start_person_id = 3",
         STAGING,
     )
     assert export(built.settings, mode="sync").status == "completed"
     people = hostile_driver.execute_query(
-        "MATCH (p:Person {person_id: 1}) RETURN properties(p) AS p", database_=db
+        "MATCH (p:Member {person_id: 1}) RETURN properties(p) AS p", database_=db
     )
     person = people.records[0]["p"]
     assert person["prénom"] == 'Zoé ` "changed"'
     assert 'a"b' not in person
     assert person["with space"] == "space 1"
     teams = hostile_driver.execute_query(
-        "MATCH (:Person {person_id: 3})-[r:IN_TEAM]->() RETURN count(r) AS c", database_=db
+        "MATCH (:Member {person_id: 3})-[r:IN_TEAM]->() RETURN count(r) AS c", database_=db
     )
     assert teams.records[0]["c"] == 0
 

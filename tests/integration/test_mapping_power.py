@@ -140,6 +140,7 @@ def ledger(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     write_rows(project, "node_label_mappings", LABELS)
     write_rows(project, "relationship_mappings", RELATIONSHIPS)
     write_rows(project, "field_exclusion_rules", [])
+    write_rows(project, "table_change_tracking", [])
     marts = project / "models" / "marts" / "ledger"
     marts.mkdir(parents=True)
     (marts / "mart_account_segments.sql").write_text(MART_SQL, encoding="utf-8")

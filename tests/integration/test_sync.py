@@ -86,6 +86,8 @@ def canonical(value: Any) -> Any:
         return ("float", repr(float(value)))
     if isinstance(value, (str, uuid.UUID)):
         return ("string", str(value))
+    if isinstance(value, list):
+        return ("list", tuple(canonical(v) for v in value))
     raise AssertionError(f"unexpected value {value!r} of type {type(value).__name__}")
 
 

@@ -125,6 +125,7 @@ def attached(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     write_rows(project, "node_label_mappings", ["Thing,types,things,thing_id,,false,true,A."])
     write_rows(project, "relationship_mappings", [])
     write_rows(project, "field_exclusion_rules", [])
+    write_rows(project, "table_change_tracking", [])
     settings = replace(
         stack, project_dir=project, postgres=replace(stack.postgres, staging_database=STAGING_DB)
     )

@@ -40,6 +40,9 @@ CONTROL = {
         "description,dangling_severity,key_columns,property_columns",
         "ON_DAY,Order,placed_on,Day,day,,,,,,true,1,An order placed on a day.,",
     ],
+    "table_change_tracking": [
+        "source_name,table_name,strategy,key_columns,watermark_column,is_active,description"
+    ],
 }
 
 ORDERS = (

@@ -1,7 +1,7 @@
 """`c360-export`: the command line, thin over the library.
 
 With no subcommand it exports the graph tables to Neo4j; `stack`, `sources`,
-`models`, `query` and `audit` sit beside it.
+`models`, `refresh`, `query` and `audit` sit beside it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import signal
 
 import typer
 
-from c360.cli import audit, export, models, query, samples, sources, stack
+from c360.cli import audit, export, models, query, refresh, samples, sources, stack
 
 app = typer.Typer(
     name="c360-export",
@@ -24,6 +24,7 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(sources.app, name="sources")
 app.add_typer(samples.app, name="samples")
 app.add_typer(models.app, name="models")
+app.command(name="refresh")(refresh.refresh)
 app.command(name="query")(query.query)
 app.add_typer(audit.app, name="audit")
 

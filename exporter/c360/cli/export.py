@@ -33,6 +33,26 @@ from c360.export.options import (
 )
 from c360.export.pipeline import run_export
 
+# The options `refresh` shares with the export.
+MaxDeleteShare = Annotated[
+    float,
+    typer.Option(
+        help="Stop before a sync, merge --clear or bulk deletes more than this share "
+        "of a label or type Neo4j holds.",
+        min=0.0,
+        max=1.0,
+        envvar="C360_MAX_DELETE_SHARE",
+    ),
+]
+AllowMassDelete = Annotated[
+    bool,
+    typer.Option(
+        "--allow-mass-delete",
+        help="Delete whatever the graph tables no longer hold, however much.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+
 
 class RowsPerSecond(ProgressColumn):
     def render(self, task: Task) -> Text:
@@ -61,7 +81,22 @@ class BarProgress:
             self._progress.stop_task(self._task)
 
 
-def _summary(result: ExportResult) -> Table:
+def progress_bars(disable: bool = False) -> Progress:
+    """The bars an export draws on stderr, one per label and type (BarProgress)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RowsPerSecond(),
+        TimeElapsedColumn(),
+        console=stderr(),
+        transient=False,
+        disable=disable,
+    )
+
+
+def summary(result: ExportResult) -> Table:
+    """The export's table: per label and type, rows, writes and their rate."""
     title = f"{'plan' if result.dry_run else 'export'}: {result.mode} -> {result.target}"
     written = sum(t.rows_written + t.rows_deleted for t in result.tables)
     caption = (
@@ -148,26 +183,9 @@ def export(
             "bulk mode: the directory of CSV files (default .c360/import)."
         ),
     ] = None,
-    max_delete_share: Annotated[
-        float,
-        typer.Option(
-            help="Stop before a sync, merge --clear or bulk deletes more than this share "
-            "of a label or type Neo4j holds.",
-            min=0.0,
-            max=1.0,
-            envvar="C360_MAX_DELETE_SHARE",
-        ),
-    ] = DEFAULT_MAX_DELETE_SHARE,
-    allow_mass_delete: Annotated[
-        bool,
-        typer.Option(
-            "--allow-mass-delete",
-            help="Delete whatever the graph tables no longer hold, however much.",
-        ),
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
+    max_delete_share: MaxDeleteShare = DEFAULT_MAX_DELETE_SHARE,
+    allow_mass_delete: AllowMassDelete = False,
+    as_json: AsJson = False,
 ) -> None:
     """Export the graph tables to Neo4j (the default command)."""
     if ctx.invoked_subcommand is not None:
@@ -186,18 +204,9 @@ def export(
             allow_mass_delete=allow_mass_delete,
         )
         settings = Settings.from_env()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            RowsPerSecond(),
-            TimeElapsedColumn(),
-            console=stderr(),
-            transient=False,
-            disable=dry_run,
-        ) as bars:
+        with progress_bars(disable=dry_run) as bars:
             result = run_export(settings, options, progress=BarProgress(bars))
     if as_json:
         stdout().print_json(json.dumps(result.as_dict()))
     else:
-        stdout().print(_summary(result))
+        stdout().print(summary(result))

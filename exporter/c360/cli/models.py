@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.text import Text
 
 from c360.cli._errors import user_errors
 from c360.config import Settings
@@ -13,7 +14,7 @@ from c360.console import stderr, stdout
 from c360.control.load import load_control_rows
 from c360.errors import ExitCode
 from c360.transform import diagram as graph_diagram
-from c360.transform.files import stale_files, write_files
+from c360.transform.files import stale_files, stale_message, write_files
 from c360.transform.propose import (
     STANDING_NOTE,
     proposal_directory,
@@ -62,14 +63,9 @@ def check(project_dir: ProjectDir = None) -> None:
         project = (project_dir or settings.project_dir).resolve()
         problems = stale_files(project, render_project(settings, project))
     if problems:
-        err = stderr()
-        for problem in problems:
-            err.print(problem, highlight=False)
-        err.print(
-            "[bold red]error:[/] the generated dbt files are stale: run "
-            "`c360-export models generate`",
-            highlight=False,
-        )
+        # a failed check, exit 1; `refresh` refuses the same files as a usage error
+        message = Text("error: ", style="bold red") + Text(stale_message(problems))
+        stderr().print(message, highlight=False)
         raise typer.Exit(int(ExitCode.FAILED))
     stderr().print("generated dbt files are up to date")
 

@@ -1,4 +1,4 @@
-"""Read the four control files into typed rows, every problem named by file and line."""
+"""Read the five control files into typed rows, every problem named by file and line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from c360.control.model import (
     NODE_FILE,
     RELATIONSHIP_FILE,
     SOURCE_FILE,
+    TRACKING_FILE,
     Cell,
+    ChangeTracking,
     ControlFile,
     ControlRows,
     ExclusionRule,
@@ -33,11 +35,12 @@ _IDENTITY = {
     NODE_FILE: "label",
     EXCLUSION_FILE: "column_name",
     RELATIONSHIP_FILE: "relationship_type",
+    TRACKING_FILE: "table_name",
 }
 
 
 def load_control_rows(project_dir: Path) -> ControlRows:
-    """Read and validate the four control files of `project_dir`.
+    """Read and validate the five control files of `project_dir`.
 
     Raises ConfigError listing every problem as `file:line (identity): what`.
     """
@@ -54,7 +57,8 @@ def load_control_rows(project_dir: Path) -> ControlRows:
     nodes = parse(NODE_FILE, _node)
     exclusions = parse(EXCLUSION_FILE, _exclusion)
     relationships = parse(RELATIONSHIP_FILE, _relationship)
-    rows = ControlRows(sources, nodes, exclusions, relationships, seed_rows)
+    tracking = parse(TRACKING_FILE, _tracking)
+    rows = ControlRows(sources, nodes, exclusions, relationships, tracking, seed_rows)
     problems.extend(row_problems(rows))
     raise_problems(problems)
     return rows
@@ -218,5 +222,19 @@ def _relationship(row: _Row) -> RelationshipMapping:
         dangling_severity=row.optional("dangling_severity"),
         key_columns=row.words("key_columns"),
         property_columns=row.words("property_columns"),
+        ref=row.ref,
+    )
+
+
+def _tracking(row: _Row) -> ChangeTracking:
+    return ChangeTracking(
+        # blank is refused by the rules, naming the row: only source tables are staged
+        source_name=row.optional("source_name"),
+        table_name=row.text("table_name"),
+        strategy=row.text("strategy"),
+        key_columns=row.words("key_columns"),
+        watermark_column=row.optional("watermark_column"),
+        is_active=row.boolean("is_active"),
+        description=row.optional("description") or "",
         ref=row.ref,
     )

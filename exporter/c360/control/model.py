@@ -1,6 +1,6 @@
 """The control rows' shape: one typed record per row of `seeds/control/*.csv`.
 
-`ControlRows` holds all four files; `RowRef` says where a row lives, for
+`ControlRows` holds all five files; `RowRef` says where a row lives, for
 messages; `ControlFile` names each file's columns and the columns that identify
 a row. Reading the files is `c360.control.load`; the rules they must keep,
 `c360.control.rules`.
@@ -20,6 +20,13 @@ SOURCE_SCHEMA_PREFIX = "src_"
 NORMALIZE_VALUES = ("lower_trim",)
 # The first is what a blank dangling_severity means.
 DANGLING_SEVERITIES = ("warn", "error")
+# How a staging model follows its source table (table_change_tracking): the
+# first re-reads every row (what a table without a row gets); the others are
+# incremental, reading past a watermark and finding deletes by key.
+FULL = "full"
+APPEND_ONLY = "append_only"
+UPDATED_AT = "updated_at"
+STRATEGIES = (FULL, APPEND_ONLY, UPDATED_AT)
 
 # A value as dbt loads it into a seed table, for the comparison that stops a
 # `dbt build` whose seeds differ from the rows the generated files were made from.
@@ -96,7 +103,20 @@ RELATIONSHIP_FILE = ControlFile(
     ),
     ("relationship_type",),
 )
-CONTROL_FILES = (SOURCE_FILE, NODE_FILE, EXCLUSION_FILE, RELATIONSHIP_FILE)
+TRACKING_FILE = ControlFile(
+    "table_change_tracking",
+    (
+        "source_name",
+        "table_name",
+        "strategy",
+        "key_columns",
+        "watermark_column",
+        "is_active",
+        "description",
+    ),
+    ("source_name", "table_name"),
+)
+CONTROL_FILES = (SOURCE_FILE, NODE_FILE, EXCLUSION_FILE, RELATIONSHIP_FILE, TRACKING_FILE)
 
 
 def source_schema(source_name: str) -> str:
@@ -218,11 +238,37 @@ class RelationshipMapping:
 
 
 @dataclass(frozen=True)
+class ChangeTracking:
+    """How the staging model of a source table finds what changed since the last
+    build: `strategy` (STRATEGIES), the table's unique key, and the column whose
+    newest staged value is the watermark (blank for `full`)."""
+
+    source_name: str | None
+    table_name: str
+    strategy: str
+    key_columns: tuple[str, ...]
+    watermark_column: str | None
+    is_active: bool
+    description: str
+    ref: RowRef = field(compare=False)
+
+    @property
+    def table(self) -> Table:
+        return Table(self.source_name, self.table_name)
+
+    @property
+    def is_incremental(self) -> bool:
+        """Read past a watermark, deletes found by key: not a full rebuild."""
+        return self.strategy in (APPEND_ONLY, UPDATED_AT)
+
+
+@dataclass(frozen=True)
 class ControlRows:
     sources: tuple[SourceDatabase, ...]
     nodes: tuple[NodeMapping, ...]
     exclusions: tuple[ExclusionRule, ...]
     relationships: tuple[RelationshipMapping, ...]
+    tracking: tuple[ChangeTracking, ...]
     # Every row of every file as dbt loads it into its seed table (seed -> rows,
     # in file order), inactive rows included.
     seed_rows: Mapping[str, tuple[Mapping[str, Cell], ...]] = field(compare=False)
@@ -274,6 +320,10 @@ class ControlRows:
     def staging_tables(self) -> tuple[Table, ...]:
         """Every source table an active row reads, sorted: each gets a staging model."""
         return tuple(t for t in self.read_tables() if not t.is_model)
+
+    def change_tracking(self, table: Table) -> ChangeTracking | None:
+        """The active change-tracking row of a staged table; None: a full rebuild."""
+        return next((t for t in self.tracking if t.is_active and t.table == table), None)
 
     def model_tables(self) -> tuple[Table, ...]:
         """Every model of this project an active row reads, sorted."""

@@ -19,7 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from c360.control.model import (
     CONTROL_DIR,
     DANGLING_SEVERITIES,
+    FULL,
     NORMALIZE_VALUES,
+    STRATEGIES,
+    UPDATED_AT,
+    ChangeTracking,
     ControlRows,
     NodeMapping,
     RelationshipMapping,
@@ -84,6 +88,10 @@ def check_columns(rows: ControlRows, columns: Mapping[Table, Sequence[str]]) -> 
             names = [rel.via_from_column or "", rel.via_to_column or ""]
             need(rel.ref, "via column", rel.via, names)
         need(rel.ref, "relationship column", rel.via or start.table, rel.properties)
+    for tracked in _checked_tracking(rows):
+        need(tracked.ref, "key column", tracked.table, tracked.key_columns)
+        if tracked.watermark_column is not None:
+            need(tracked.ref, "watermark_column", tracked.table, [tracked.watermark_column])
     for rule in rows.exclusions:
         source = next((s for s in rows.sources if s.source_name == rule.source_name), None)
         if source is None or not source.is_active:
@@ -95,6 +103,14 @@ def check_columns(rows: ControlRows, columns: Mapping[Table, Sequence[str]]) -> 
                 f"{rule.column_name} does not exist in the attached source"
             )
     raise_problems(problems)
+
+
+def _checked_tracking(rows: ControlRows) -> tuple[ChangeTracking, ...]:
+    """The change-tracking rows the rules check against the tables: active rows
+    of active sources (those of an inactive source are kept on file unchecked,
+    as exclusion rules are)."""
+    active = {s.source_name for s in rows.active_sources}
+    return tuple(t for t in rows.tracking if t.is_active and t.source_name in active)
 
 
 def _missing_table(table: Table) -> str:
@@ -230,6 +246,57 @@ def row_problems(rows: ControlRows) -> list[str]:
         ((r.relationship_type, r.ref) for r in rows.relationships),
         "mapping for this relationship type",
     )
+
+    for tracked in rows.tracking:
+        problems += _tracking_problems(tracked, sources)
+    staged = set(rows.staging_tables())
+    problems += [
+        f"{t.ref}: no active label or relationship reads {t.table}, so the row would do "
+        "nothing; map the table, or set is_active=false"
+        for t in _checked_tracking(rows)
+        if t.table not in staged
+    ]
+    problems += _duplicates(
+        ((str(t.table), t.ref) for t in rows.tracking), "change tracking row for this table"
+    )
+    return problems
+
+
+def _tracking_problems(tracked: ChangeTracking, sources: Mapping[str, SourceDatabase]) -> list[str]:
+    """What a change-tracking row cannot say, whatever the tables hold."""
+    ref = tracked.ref
+    if tracked.source_name is None:
+        return [
+            f"{ref}: source_name is blank: change tracking is for source tables (their "
+            "staging models); a model of this project is built by dbt from its inputs"
+        ]
+    problems = []
+    if tracked.source_name not in sources:
+        problems.append(f"{ref}: unknown source {tracked.source_name!r} (not in source_databases)")
+    if tracked.strategy not in STRATEGIES:
+        return [
+            *problems,
+            f"{ref}: unknown strategy {tracked.strategy!r}: must be one of {', '.join(STRATEGIES)}",
+        ]
+    if tracked.strategy == FULL:
+        if tracked.watermark_column is not None:
+            problems.append(
+                f"{ref}: strategy full re-reads every row, so watermark_column must be blank"
+            )
+        return problems
+    what = (
+        "the column that only grows as rows are inserted"
+        if tracked.strategy != UPDATED_AT
+        else "the time each insert or update sets"
+    )
+    if tracked.watermark_column is None:
+        problems.append(f"{ref}: strategy {tracked.strategy} needs a watermark_column ({what})")
+    if not tracked.key_columns:
+        problems.append(
+            f"{ref}: strategy {tracked.strategy} needs key_columns, the table's unique key: "
+            "a changed row replaces the staged row of its key, and a key gone from the "
+            "source is a deleted row"
+        )
     return problems
 
 

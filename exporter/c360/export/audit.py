@@ -5,17 +5,21 @@ written and a run that dies still leaves `running`/`failed` behind, never a
 false `completed`. A run left `running` by a process that died (or lost
 PostgreSQL) is marked `abandoned` by the next run to the same target, which
 holds the target's lock and so knows no other run is alive. Targets are
-recorded without credentials; errors are redacted the same way.
+recorded without credentials; errors are redacted the same way. A refresh
+(`c360.refresh`) is one run of kind `refresh`, its export's tables included;
+every run's `phases` holds the seconds of its steps.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from psycopg2.extensions import connection as pg_connection_type
+from psycopg2.extras import Json
 
 if TYPE_CHECKING:
     from c360.export.target import Target
@@ -61,7 +65,16 @@ create table if not exists control.etl_table_logs (
 alter table control.etl_table_logs add column if not exists rows_deleted bigint not null default 0;
 -- edge source rows that found no partner (dbt's dangling_rows test), as published
 alter table control.etl_table_logs add column if not exists rows_dangling bigint;
+-- a refresh is one run of three steps (c360.refresh); older rows are exports
+alter table control.etl_run_logs add column if not exists kind text not null default 'export'
+    check (kind in ('export', 'refresh'));
+-- the seconds of each step, as the JSON summary's `phases`
+alter table control.etl_run_logs add column if not exists phases jsonb;
 """
+
+# `export`: `c360-export`; `refresh`: `c360-export refresh`, whose export step writes
+# its tables into the refresh's run
+RunKind = Literal["export", "refresh"]
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 _PASSWORD_PARAM = re.compile(r"(password\s*=\s*)\S+", re.IGNORECASE)
@@ -82,7 +95,9 @@ class Audit:
     run_id: str
 
     @classmethod
-    def start(cls, conn: pg_connection_type, mode: str, target: Target) -> Audit:
+    def start(
+        cls, conn: pg_connection_type, mode: str, target: Target, kind: RunKind = "export"
+    ) -> Audit:
         """A new `running` run; call with the target's export lock held."""
         conn.autocommit = True
         run_id = str(uuid.uuid4())
@@ -96,11 +111,19 @@ class Audit:
                 (run_id, target.key),
             )
             cur.execute(
-                "insert into control.etl_run_logs (run_id, mode, target, target_key, status)"
-                " values (%s, %s, %s, %s, 'running')",
-                (run_id, mode, redact(target.display), target.key),
+                "insert into control.etl_run_logs"
+                " (run_id, kind, mode, target, target_key, status)"
+                " values (%s, %s, %s, %s, %s, 'running')",
+                (run_id, kind, mode, redact(target.display), target.key),
             )
         return cls(conn, run_id)
+
+    def set_mode(self, mode: str) -> None:
+        """The mode the run writes in, once resolved (a refresh starts as `auto`)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "update control.etl_run_logs set mode = %s where run_id = %s", (mode, self.run_id)
+            )
 
     def table_started(self, kind: str, name: str) -> None:
         with self.conn.cursor() as cur:
@@ -157,7 +180,9 @@ class Audit:
                 (self.run_id, kind, name, _clip(error)),
             )
 
-    def finish(self, error: str | None = None) -> None:
+    def finish(self, error: str | None = None, phases: Mapping[str, float] | None = None) -> None:
+        """The run's end: completed, or failed with `error`; `phases`: seconds by step."""
+        seconds = None if phases is None else Json({n: round(s, 3) for n, s in phases.items()})
         with self.conn.cursor() as cur:
             if error is not None:
                 # a table still `running` was not written to the end
@@ -168,9 +193,9 @@ class Audit:
                     (self.run_id,),
                 )
             cur.execute(
-                "update control.etl_run_logs set ended_at = now(), status = %s, error = %s"
-                " where run_id = %s",
-                ("failed" if error else "completed", _clip(error), self.run_id),
+                "update control.etl_run_logs set ended_at = now(), status = %s, error = %s,"
+                " phases = %s where run_id = %s",
+                ("failed" if error else "completed", _clip(error), seconds, self.run_id),
             )
 
 

@@ -239,9 +239,10 @@ def account_lines(ident: Identity, count: int) -> Iterator[str]:
     names = [copy_text(ident.full_name(i)) for i in range(len(FIRST_NAMES) * len(LAST_NAMES))]
     for i in range(count):
         created = days[int(rand() * len(days))]
+        # updated_at: unchanged since it was opened
         yield (
             f"{ident.account_id(i)}\t{ident.email(i)}\t$2b$12${bits(212):053x}\t"
-            f"{names[i % len(names)]}\t{created}09:00:00+00"
+            f"{names[i % len(names)]}\t{created}09:00:00+00\t{created}09:00:00+00"
         )
 
 
@@ -251,6 +252,9 @@ def payment_method_lines(ident: Identity) -> Iterator[str]:
     # Identity.payment_method_id / account_id / card_fingerprint, inlined
     mult, offset, n = ident.mult, ident.offset, ident.accounts
     pm_prefix, account_prefix = ident.id_prefix(2), ident.id_prefix(0)
+    # updated_at: a day of the history, a function of the row (no draw, so the
+    # other columns are those of a seed whatever this column holds)
+    days = _day_strings(HISTORY_DAYS)
     row = 0
     for i in range(n):
         account = f"{account_prefix}{(i * mult + offset) & MASK48:012x}"
@@ -262,7 +266,7 @@ def payment_method_lines(ident: Identity) -> Iterator[str]:
             yield (
                 f"{pm_prefix}{(row * mult + offset) & MASK48:012x}\t{account}\t"
                 f"fp_{(c * mult + offset + 7) & MASK48:012x}\t{CARD_TYPES[c % len(CARD_TYPES)]}\t"
-                f"{c * 7919 % 10000:04d}"
+                f"{c * 7919 % 10000:04d}\t{days[row * 7919 % HISTORY_DAYS]}12:00:00+00"
             )
             row += 1
 
@@ -276,18 +280,21 @@ def subscription_lines(ident: Identity) -> Iterator[str]:
     for i in range(ident.accounts):
         start = int(rand() * (HISTORY_DAYS - 200)) + 200
         if i % 10 == 0:  # an older plan, since cancelled
+            # updated_at: when it was cancelled
             yield (
                 f"{ident.subscription_id(row)}\t{ident.account_id(i)}\t1\tcancelled\t"
-                f"{days[start]}10:00:00+00\t{days[start - 180]}10:00:00+00"
+                f"{days[start]}10:00:00+00\t{days[start - 180]}10:00:00+00\t"
+                f"{days[start - 180]}10:00:00+00"
             )
             row += 1
             start -= 190
         plan = PLAN_WEIGHTS[int(rand() * len(PLAN_WEIGHTS))]
         status = SUBSCRIPTION_STATUSES[int(rand() * len(SUBSCRIPTION_STATUSES))]
         renews = renewals[start % 30]
+        # updated_at: when it started (a renewal changes no row)
         yield (
             f"{ident.subscription_id(row)}\t{ident.account_id(i)}\t{plan}\t{status}\t"
-            f"{days[start]}10:00:00+00\t{renews}10:00:00+00"
+            f"{days[start]}10:00:00+00\t{renews}10:00:00+00\t{days[start]}10:00:00+00"
         )
         row += 1
 

@@ -3,7 +3,8 @@
 Shared by every sample domain's story and generator (`domains.py`):
 (re)create a database, apply `sources/<kind>/schema.sql`,
 stream rows in with COPY in the column order that file declares (read by
-`schema.py`), give the reader role its control row names SELECT.
+`schema.py`), keep every `updated_at` column current with a trigger, give
+the reader role its control row names SELECT.
 
 Each fact lives in one file, read here: tables and columns in schema.sql; the
 read-only role and its password variable in the source's row of
@@ -48,6 +49,21 @@ COPY_READ_SIZE = 1 << 20
 # Rows per COPY chunk of generated lines: big enough to amortise the per-message
 # cost, small enough that memory does not grow with the scale factor.
 CHUNK_ROWS = 20_000
+# A column of this name, in any table of any reference source, is the time of
+# the row's last insert or update, kept by a trigger (what the updated_at
+# change tracking strategy reads past). schema.sql cannot hold the function:
+# the loader reads that file, which holds plain `create table` statements only.
+UPDATED_AT_COLUMN = "updated_at"
+TOUCH_FUNCTION = "c360_touch_updated_at"
+_TOUCH_FUNCTION_SQL = f"""
+create or replace function public.{TOUCH_FUNCTION}() returns trigger
+language plpgsql as $$
+begin
+    new.{UPDATED_AT_COLUMN} := now();
+    return new;
+end
+$$
+"""
 
 
 @dataclass(frozen=True)
@@ -330,6 +346,29 @@ def reset_sequences(conn: pg_connection, tables: Iterable[Table]) -> None:
                 )
 
 
+def install_updated_at_triggers(conn: pg_connection, tables: Iterable[Table]) -> list[str]:
+    """Give each table having an `updated_at` column a trigger setting it to the
+    time of every later insert and update, whatever the writer says; returns
+    the tables. Installed after COPY, so the rows loaded keep their values."""
+    touched = [table.name for table in tables if UPDATED_AT_COLUMN in table.column_names]
+    if not touched:
+        return []
+    with conn.cursor() as cur:
+        cur.execute(_TOUCH_FUNCTION_SQL)
+        for name in touched:
+            cur.execute(
+                sql.SQL(
+                    "create trigger {} before insert or update on {} "
+                    "for each row execute function {}()"
+                ).format(
+                    sql.Identifier(f"{name}_touch_{UPDATED_AT_COLUMN}"),
+                    sql.Identifier(name),
+                    sql.Identifier("public", TOUCH_FUNCTION),
+                )
+            )
+    return touched
+
+
 def grant_reader(conn: pg_connection, database: str, row: SourceDatabase, password: str) -> None:
     """Create or update the row's login role (`user_name`) and let it read `database`.
 
@@ -360,7 +399,8 @@ def load_database(
     password: str,
     on_chunk: Callable[[TableLoad, str], None] | None = None,
 ) -> dict[str, int]:
-    """Recreate `database` with `schema`, COPY every load, grant the row's role, ANALYZE."""
+    """Recreate `database` with `schema`, COPY every load, install the updated_at
+    triggers, grant the row's role, ANALYZE."""
     recreate_database(settings, database)
     conn = connect(settings, database)
     counts: dict[str, int] = {}
@@ -372,6 +412,7 @@ def load_database(
             counts[load.table] = copy_table(conn, load, schema.table(load.table), callback)
         restore_foreign_keys(conn, foreign_keys)
         reset_sequences(conn, map(schema.table, counts))
+        install_updated_at_triggers(conn, schema.tables)
         grant_reader(conn, database, row, password)
         conn.commit()
         conn.autocommit = True

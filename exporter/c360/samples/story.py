@@ -296,7 +296,9 @@ def _account_row(persona: Persona, account_id: str, rng: random.Random) -> Row:
     hashed = "$2b$12$" + "".join(
         rng.choice("./ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(53)
     )
-    return (account_id, persona.email, hashed, persona.full_name, _created_at(persona))
+    created = _created_at(persona)
+    # updated_at: the account has not changed since it was opened
+    return (account_id, persona.email, hashed, persona.full_name, created, created)
 
 
 def _card(fingerprint: str) -> tuple[str, str]:
@@ -316,7 +318,9 @@ def _payment_methods(ids: Mapping[str, str], rng: random.Random) -> tuple[Row, .
             fingerprints.append(f"fp_{rng.getrandbits(48):012x}")
         for fingerprint in fingerprints:
             card_type, last_four = _card(fingerprint)
-            rows.append((_uuid(rng), ids[persona.key], fingerprint, card_type, last_four))
+            # updated_at: cards are added when the account is opened
+            added = _created_at(persona)
+            rows.append((_uuid(rng), ids[persona.key], fingerprint, card_type, last_four, added))
     return tuple(rows)
 
 
@@ -329,11 +333,14 @@ def _subscriptions(ids: Mapping[str, str], rng: random.Random) -> tuple[Row, ...
         starts = _created_at(persona) + timedelta(days=rng.randint(0, 20))
         if persona.key in PREVIOUS_SUBSCRIPTION:
             ends = starts + timedelta(days=180)
-            rows.append((_uuid(rng), ids[persona.key], 1, "cancelled", starts, ends))
+            # updated_at: when it was cancelled
+            rows.append((_uuid(rng), ids[persona.key], 1, "cancelled", starts, ends, ends))
             starts = ends
         renews = _next_renewal(starts)
         plan_id = plan_ids[persona.plan]
-        rows.append((_uuid(rng), ids[persona.key], plan_id, persona.status, starts, renews))
+        # updated_at: when it started (a renewal changes no row)
+        row = (_uuid(rng), ids[persona.key], plan_id, persona.status, starts, renews, starts)
+        rows.append(row)
     return tuple(rows)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from c360 import types
-from c360.control.model import ControlRows, RelationshipMapping
+from c360.control.model import APPEND_ONLY, UPDATED_AT, ControlRows, RelationshipMapping
 from c360.control.rules import JINJA_PATTERN
 from c360.errors import ConfigError
 from c360.export.bulk import header_problem
@@ -21,6 +21,14 @@ MAX_IDENTIFIER_BYTES = 63
 # dbt renders a test argument that looks like one of these calls (and then
 # reads it as a Python literal): dbt.clients.jinja.add_rendered_test_kwargs.
 _DBT_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
+# The source types a watermark may have (information_schema's data_type), per
+# strategy: values that only grow as rows are inserted (a sequence or the
+# time of insertion), and the time each insert or update sets.
+_TIMES = ("timestamp with time zone", "timestamp without time zone", "date")
+WATERMARK_TYPES = {
+    APPEND_ONLY: ("smallint", "integer", "bigint", "numeric", *_TIMES),
+    UPDATED_AT: _TIMES,
+}
 
 
 def check_unique_names(rows: ControlRows) -> None:
@@ -63,6 +71,31 @@ def check_types(rows: ControlRows, staged: TableColumns) -> None:
             "database selecting it as a type that fits (numeric(18,0), numeric(15,s), "
             "double precision if rounding is acceptable, text), mapped instead of the table. "
             "Then run `c360-export sources attach` and `c360-export models generate` again."
+        )
+
+
+def check_watermarks(rows: ControlRows, staged: TableColumns) -> None:
+    """Refuse a watermark column of a type that does not order rows by when they
+    were written: text, say, whose order is the collation's."""
+    problems = []
+    for table in rows.staging_tables():
+        tracked = rows.change_tracking(table)
+        if tracked is None or tracked.watermark_column is None:
+            continue
+        allowed = WATERMARK_TYPES.get(tracked.strategy, ())
+        column = next((c for c in staged[table] if c.name == tracked.watermark_column), None)
+        if column is not None and column.data_type not in allowed:
+            problems.append(
+                f"{tracked.ref}: watermark_column {table}.{column.name} is "
+                f"{column.data_type}; strategy {tracked.strategy} needs one of: "
+                f"{', '.join(allowed)}"
+            )
+    if problems:
+        listing = "\n  ".join(problems)
+        raise ConfigError(
+            f"invalid control rows:\n  {listing}\nName another column (add one to the "
+            "source, maintained by a trigger, or map a view computing it), or use strategy "
+            "full."
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,14 @@ from pathlib import Path
 from c360.config import Settings
 
 # What a c360 dbt project is made of: enough to build it somewhere else.
-PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "data-tests")
+PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "data-tests", "assets")
 SOURCE_ROWS = Path("seeds") / "control" / "source_databases.csv"
+# dbt's text log: a `HH:MM:SS` stamp, then the message
+_STAMP = re.compile(r"^\d{2}:\d{2}:\d{2}  ")
+# the first line of a node's entry in dbt's end-of-run summary
+_ENTRY = re.compile(r"^(?:[A-Z][A-Za-z ]*)?(?:Failure|Error|Warning) in \S+ \S+")
+# summary lines kept, so a build failing thousands of tests still gives a short error
+MAX_SUMMARY_LINES = 40
 
 
 def dbt_environment(
@@ -39,6 +46,42 @@ def dbt_environment(
     if pg.password is not None:
         env["PGPASSWORD"] = pg.password
     return env
+
+
+def profiles_directory(project_dir: Path, env: Mapping[str, str]) -> Path:
+    """Where `dbt` run in `project_dir` finds profiles.yml: DBT_PROFILES_DIR, the
+    project itself, or ~/.dbt."""
+    if env.get("DBT_PROFILES_DIR"):
+        return Path(env["DBT_PROFILES_DIR"])
+    if (project_dir / "profiles.yml").is_file():
+        return project_dir
+    return Path.home() / ".dbt"
+
+
+def failure_summary(output: str) -> list[str]:
+    """The lines of dbt's output that say what failed: the failing nodes' entries of its
+    end-of-run summary (warnings left out), or, when dbt stopped before running any
+    node (a parse error, an unreachable database), what it said last."""
+    lines = [_STAMP.sub("", line).rstrip() for line in output.splitlines()]
+    texts = [line.strip() for line in lines]
+    if "Encountered an error:" in texts and not any(t.startswith("Completed with") for t in texts):
+        start = texts.index("Encountered an error:")
+        return [line for line in lines[start:] if line][:MAX_SUMMARY_LINES]
+    start = next((i for i, t in enumerate(texts) if t.startswith("Completed with")), None)
+    if start is None:
+        return [line for line in lines if line][-MAX_SUMMARY_LINES:]
+    found, keep = [], False
+    for line, text in zip(lines[start + 1 :], texts[start + 1 :], strict=True):
+        if text.startswith("Done."):
+            break
+        if _ENTRY.match(text):
+            keep = not text.startswith("Warning")
+        if keep and text and not text.startswith("compiled code at"):
+            found.append(line)
+    if len(found) > MAX_SUMMARY_LINES:
+        left = len(found) - MAX_SUMMARY_LINES
+        return [*found[:MAX_SUMMARY_LINES], f"... and {left} more lines (dbt's log has them)"]
+    return found
 
 
 def dbt_executable() -> str:

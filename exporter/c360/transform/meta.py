@@ -16,10 +16,12 @@ from typing import Any, ClassVar
 
 from c360.control.model import (
     CONTROL_FILES,
+    FULL,
     Cell,
     ControlRows,
     NodeMapping,
     RelationshipMapping,
+    Table,
 )
 
 
@@ -34,16 +36,30 @@ class _Meta:
 
 @dataclass(frozen=True)
 class StagingMeta(_Meta):
-    """A staging model: the source table it reads, and the columns left out."""
+    """A staging model: the source table it reads, the columns left out, and how
+    it follows the table (its table_change_tracking row; `full` without one):
+    the incremental ones' post-hook deletes the staged rows whose key_columns
+    left the source (macros/vanished_rows_delete_sql.sql)."""
 
     kind: ClassVar[str] = "staging"
     source_name: str
     table_name: str
     excluded_columns: tuple[str, ...]
+    strategy: str
+    key_columns: tuple[str, ...]
+    watermark_column: str | None
 
     @classmethod
     def of(cls, rows: ControlRows, source_name: str, table_name: str) -> StagingMeta:
-        return cls(source_name, table_name, rows.excluded_columns(source_name, table_name))
+        tracked = rows.change_tracking(Table(source_name, table_name))
+        return cls(
+            source_name,
+            table_name,
+            rows.excluded_columns(source_name, table_name),
+            tracked.strategy if tracked is not None else FULL,
+            tracked.key_columns if tracked is not None else (),
+            tracked.watermark_column if tracked is not None else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ from c360 import types
 from c360.config import Settings
 from c360.control.load import load_control_rows
 from c360.control.model import (
+    APPEND_ONLY,
     CONTROL_FILES,
+    ChangeTracking,
     ControlRows,
     NodeMapping,
     RelationshipMapping,
@@ -42,6 +44,7 @@ from c360.transform.checks import (
     check_no_jinja,
     check_types,
     check_unique_names,
+    check_watermarks,
     dangling_side,
 )
 from c360.transform.columns import (
@@ -79,6 +82,7 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
     staged = {table: _staged_columns(rows, columns, table) for table in rows.read_tables()}
     check_column_names(rows, staged)
     check_types(rows, staged)
+    check_watermarks(rows, staged)
     names = _Names(reserved)
     files: dict[Path, str] = {}
     for source_name in sorted({t.source_name for t in rows.staging_tables()}):
@@ -91,7 +95,7 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
         for table in tables:
             sql_path = folder / f"{staging_model(source_name, table)}.sql"
             files[sql_path] = _staging_sql(
-                source_name, table, staged[Table(source_name, table)], names
+                Table(source_name, table), staged[Table(source_name, table)], names, rows
             )
     nodes = Path("models") / "graph" / "nodes"
     node_entries = []
@@ -168,14 +172,31 @@ def _staged_columns(
 
 
 def _staging_sql(
-    source_name: str, table_name: str, columns: Iterable[SourceColumn], names: _Names
+    table: Table, columns: Iterable[SourceColumn], names: _Names, rows: ControlRows
 ) -> str:
+    """A staging model: the table's columns, excluded ones left out. Of a table
+    whose change-tracking row is incremental, an incremental run reads only the
+    rows past (or at) the watermark (macros/changed_rows_where.sql), and
+    dbt_project.yml's post-hook deletes the rows gone from the source."""
     listing = ",\n".join(f"        {names.sql(c.name)}" for c in columns)
+    tracked = rows.change_tracking(table)
+    source = f"source('{table.source_name}', '{table.table_name}')"
+    changed_rows = ""
+    if tracked is not None and tracked.is_incremental:
+        watermark = _jinja_string(tracked.watermark_column or "")
+        # the macro's clause starts on a line of its own (its `{{-` trims this one)
+        changed_rows = (
+            "\n    {%- if is_incremental() %}\n"
+            "        {{- changed_rows_where(\n"
+            f"            {source}, {watermark}, {_jinja_string(tracked.strategy)}\n"
+            "        ) }}\n"
+            "    {%- endif %}"
+        )
     return (
         f"{SQL_HEADER}\n"
         "with\n\n"
         "source as (\n\n"
-        f"    select * from {{{{ source('{source_name}', '{table_name}') }}}}\n\n"
+        f"    select * from {{{{ {source} }}}}{changed_rows}\n\n"
         "),\n\n"
         "renamed as (\n\n"
         "    select\n"
@@ -214,13 +235,19 @@ def _staging_yaml(
     for table in tables:
         excluded = list(rows.excluded_columns(source_name, table))
         removed = f" Excluded columns removed: {', '.join(excluded)}." if excluded else ""
+        tracked = rows.change_tracking(Table(source_name, table))
+        config = _incremental_config(tracked, names) if tracked is not None else {}
         models.append(
             {
                 "name": staging_model(source_name, table),
                 "description": (
                     f"One row per row of {source_name}.{table}, source types kept.{removed}"
+                    f"{_tracking_sentence(tracked)}"
                 ),
-                "config": {"meta": {"c360": StagingMeta.of(rows, source_name, table).as_meta()}},
+                "config": {
+                    **config,
+                    "meta": {"c360": StagingMeta.of(rows, source_name, table).as_meta()},
+                },
                 "columns": [
                     {
                         **names.yaml(c.name),
@@ -231,6 +258,37 @@ def _staging_yaml(
             }
         )
     return _yaml({"models": models})
+
+
+def _incremental_config(tracked: ChangeTracking, names: _Names) -> dict[str, Any]:
+    """The dbt config of a staging model whose table is tracked incrementally:
+    changed rows replace the staged rows of their key (delete+insert makes a row
+    read twice harmless), and a change of columns stops the build rather than
+    staging rows of two shapes (`dbt build --full-refresh` rebuilds it)."""
+    if not tracked.is_incremental:
+        return {}
+    return {
+        "materialized": "incremental",
+        "incremental_strategy": "delete+insert",
+        # dbt writes these into its delete unquoted: quoted here where a name needs it
+        "unique_key": [names.sql(k) for k in tracked.key_columns],
+        "on_schema_change": "fail",
+    }
+
+
+def _tracking_sentence(tracked: ChangeTracking | None) -> str:
+    """What the description says of a change-tracking row (nothing without one)."""
+    if tracked is None:
+        return ""
+    if not tracked.is_incremental:
+        return " Every row is read again on every build (table_change_tracking: full)."
+    past = "past" if tracked.strategy == APPEND_ONLY else "at or past"
+    return (
+        f" Incremental ({tracked.strategy}): a build reads the rows whose "
+        f"{tracked.watermark_column} is {past} the newest one staged, and deletes the "
+        f"staged rows whose {', '.join(tracked.key_columns)} left the source; "
+        "`dbt build --full-refresh` reads every row again."
+    )
 
 
 # ---- nodes ------------------------------------------------------------------
@@ -460,7 +518,7 @@ def _rows_test_yaml(rows: ControlRows) -> str:
         "description": (
             "Stops the build, before any graph table is replaced, when a control row "
             "differs from the rows the generated files were made from (meta.c360, every "
-            "column of every row of the four control files), naming seed, row and column."
+            "column of every row of every control file), naming seed, row and column."
         ),
         "config": {"meta": {"c360": ControlRowsMeta.of(rows).as_meta()}},
     }

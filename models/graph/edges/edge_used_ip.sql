@@ -4,6 +4,7 @@
 -- depends_on: {{ ref('node_label_mappings') }}
 -- depends_on: {{ ref('relationship_mappings') }}
 -- depends_on: {{ ref('source_databases') }}
+-- depends_on: {{ ref('table_change_tracking') }}
 
 {{ graph_edge_select(
     from_relation=ref('stg_profiles__accounts'),

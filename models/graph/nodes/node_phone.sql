@@ -4,5 +4,6 @@
 -- depends_on: {{ ref('node_label_mappings') }}
 -- depends_on: {{ ref('relationship_mappings') }}
 -- depends_on: {{ ref('source_databases') }}
+-- depends_on: {{ ref('table_change_tracking') }}
 
 {{ graph_node_select(ref('stg_kyc__phones')) }}

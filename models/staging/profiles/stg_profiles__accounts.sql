@@ -6,6 +6,11 @@ with
 source as (
 
     select * from {{ source('profiles', 'accounts') }}
+    {%- if is_incremental() %}
+        {{- changed_rows_where(
+            source('profiles', 'accounts'), 'updated_at', 'updated_at'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -15,7 +20,8 @@ renamed as (
         account_id,
         email,
         full_name,
-        created_at
+        created_at,
+        updated_at
 
     from source
 

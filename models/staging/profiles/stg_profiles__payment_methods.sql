@@ -6,6 +6,11 @@ with
 source as (
 
     select * from {{ source('profiles', 'payment_methods') }}
+    {%- if is_incremental() %}
+        {{- changed_rows_where(
+            source('profiles', 'payment_methods'), 'updated_at', 'updated_at'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -16,7 +21,8 @@ renamed as (
         account_id,
         card_fingerprint,
         card_type,
-        card_last_four
+        card_last_four,
+        updated_at
 
     from source
 

@@ -6,6 +6,11 @@ with
 source as (
 
     select * from {{ source('profiles', 'subscriptions') }}
+    {%- if is_incremental() %}
+        {{- changed_rows_where(
+            source('profiles', 'subscriptions'), 'updated_at', 'updated_at'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -17,7 +22,8 @@ renamed as (
         plan_id,
         status,
         starts_at,
-        renews_at
+        renews_at,
+        updated_at
 
     from source
 

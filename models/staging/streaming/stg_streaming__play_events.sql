@@ -6,6 +6,11 @@ with
 source as (
 
     select * from {{ source('streaming', 'play_events') }}
+    {%- if is_incremental() %}
+        {{- changed_rows_where(
+            source('streaming', 'play_events'), 'event_id', 'append_only'
+        ) }}
+    {%- endif %}
 
 ),
 

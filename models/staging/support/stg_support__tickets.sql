@@ -6,6 +6,11 @@ with
 source as (
 
     select * from {{ source('support', 'tickets') }}
+    {%- if is_incremental() %}
+        {{- changed_rows_where(
+            source('support', 'tickets'), 'last_updated_at', 'updated_at'
+        ) }}
+    {%- endif %}
 
 ),
 

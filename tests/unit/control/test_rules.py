@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from c360.control.load import load_control_rows
-from c360.control.model import CONTROL_DIR, CONTROL_FILES
+from c360.control.model import CONTROL_DIR, CONTROL_FILES, Table
 from c360.control.rules import LABEL_PATTERN, check_columns
 from c360.errors import ConfigError
 from c360.export import cypher
@@ -58,6 +58,12 @@ def replace_in(project: Path, seed: str, old: str, new: str) -> None:
             "A play event played a title.",
             'A play event {{ env_var("PGPASSWORD") }}',
             "relationship_mappings.csv:5 (relationship_type=PLAYED): description",
+        ),
+        (
+            "table_change_tracking",
+            "Clients only insert events",
+            "{{ run_query('truncate staging.stg_streaming__play_events') }}",
+            "table_change_tracking.csv:7 (table_name=play_events): description",
         ),
     ],
 )
@@ -289,6 +295,143 @@ def test_columns_are_checked_against_the_attached_tables(project: Path) -> None:
         "(column_name=hashed_password): column profiles.accounts.hashed_password does not "
         "exist in the attached source"
     ) in str(error.value)
+
+
+TRACKING = "table_change_tracking"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "problem"),
+    [
+        (
+            "play_events,append_only,",
+            "play_events,append_once,",
+            "table_change_tracking.csv:7 (table_name=play_events)",
+            "unknown strategy 'append_once': must be one of full, append_only, updated_at",
+        ),
+        (
+            "play_events,append_only,event_id,event_id,",
+            "play_events,append_only,event_id,,",
+            "table_change_tracking.csv:7 (table_name=play_events)",
+            "strategy append_only needs a watermark_column (the column that only grows",
+        ),
+        (
+            "tickets,updated_at,ticket_id,last_updated_at,",
+            "tickets,updated_at,ticket_id,,",
+            "table_change_tracking.csv:8 (table_name=tickets)",
+            "strategy updated_at needs a watermark_column (the time each insert or update sets)",
+        ),
+        (
+            "plans,full,,,",
+            "plans,full,,plan_id,",
+            "table_change_tracking.csv:3 (table_name=plans)",
+            "strategy full re-reads every row, so watermark_column must be blank",
+        ),
+        (
+            "accounts,updated_at,account_id,updated_at,",
+            "accounts,updated_at,,updated_at,",
+            "table_change_tracking.csv:2 (table_name=accounts)",
+            "strategy updated_at needs key_columns, the table's unique key",
+        ),
+    ],
+)
+def test_each_kind_of_bad_change_tracking_row_is_refused_naming_its_row(
+    project: Path, old: str, new: str, where: str, problem: str
+) -> None:
+    replace_in(project, TRACKING, old, new)
+    assert f"{CONTROL_DIR / where}: {problem}" in problems_of(project)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "support,agents,full,,,true,Agents.",
+            "no active label or relationship reads support.agents, so the row would do "
+            "nothing; map the table, or set is_active=false",
+        ),
+        (
+            "streaming,play_events,full,,,true,Again.",
+            "duplicate change tracking row for this table (first at line 7)",
+        ),
+        ("nosuch,agents,full,,,true,x", "unknown source 'nosuch' (not in source_databases)"),
+        (
+            ",person_profiles,full,,,true,A mart.",
+            "source_name is blank: change tracking is for source tables",
+        ),
+        ("support,agents,full,,,maybe,x", "is_active must be true or false, not 'maybe'"),
+    ],
+)
+def test_a_change_tracking_row_names_a_table_an_active_row_reads_once(
+    project: Path, line: str, problem: str
+) -> None:
+    append_to(project, TRACKING, line)
+    table = line.split(",")[1]
+    where = f"{TRACKING}.csv:16 (table_name={table})"
+    assert f"{CONTROL_DIR / where}: {problem}" in problems_of(project)
+
+
+def test_a_table_without_an_active_row_is_read_in_full(project: Path) -> None:
+    """An inactive row is kept on file (its own values still checked): the table
+    is read in full, as a table without a row is."""
+    rows = load_control_rows(project)
+    tickets = rows.change_tracking(Table("support", "tickets"))
+    assert tickets is not None
+    assert tickets.is_incremental
+    assert (tickets.strategy, tickets.key_columns, tickets.watermark_column) == (
+        "updated_at",
+        ("ticket_id",),
+        "last_updated_at",
+    )
+    assert rows.change_tracking(Table("support", "agents")) is None
+    append_to(project, TRACKING, "support,agents,full,,,false,Not mapped yet.")
+    replace_in(project, TRACKING, "last_updated_at,true,", "last_updated_at,false,")
+    rows = load_control_rows(project)
+    assert rows.change_tracking(Table("support", "agents")) is None
+    assert rows.change_tracking(Table("support", "tickets")) is None
+
+
+def test_an_inactive_sources_tracking_rows_are_kept_unchecked(project: Path) -> None:
+    append_to(project, "source_databases", "archive,,,archive_db,reader,ARCHIVE_PASSWORD,,false,x")
+    append_to(project, TRACKING, "archive,old_orders,append_only,order_id,order_id,true,Old.")
+    assert load_control_rows(project).change_tracking(Table("archive", "old_orders")) is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "play_events,append_only,event_id,event_id,",
+            "play_events,append_only,event_id,event_no,",
+            "(table_name=play_events): watermark_column 'event_no' does not exist in "
+            "streaming.play_events",
+        ),
+        (
+            "payment_methods,updated_at,payment_method_id,",
+            "payment_methods,updated_at,payment_method_id card_id,",
+            "(table_name=payment_methods): key column 'card_id' does not exist in "
+            "profiles.payment_methods",
+        ),
+        (
+            "accounts,updated_at,account_id,updated_at,",
+            "accounts,updated_at,account_id,hashed_password,",
+            "(table_name=accounts): watermark_column 'hashed_password' is excluded by "
+            "field_exclusion_rules",
+        ),
+    ],
+)
+def test_tracking_columns_are_checked_against_the_attached_table(
+    project: Path, old: str, new: str, problem: str
+) -> None:
+    reference = json.loads(COLUMNS.read_text(encoding="utf-8"))
+    columns = {
+        (t["source"], t["table"]): [c["name"] for c in t["columns"]] for t in reference["columns"]
+    }
+    check_columns(load_control_rows(project), columns)
+    replace_in(project, TRACKING, old, new)
+    with pytest.raises(ConfigError) as error:
+        check_columns(load_control_rows(project), columns)
+    assert problem in str(error.value)
 
 
 def test_the_label_rule_is_the_one_cypher_checks_names_with() -> None:

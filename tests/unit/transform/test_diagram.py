@@ -56,7 +56,7 @@ def rel(kind, start, end, order=1, keys=(), properties=()):
 
 
 def model(nodes, relationships):
-    return ControlRows((), tuple(nodes), (), tuple(relationships), {})
+    return ControlRows((), tuple(nodes), (), tuple(relationships), (), {})
 
 
 # A banking model: 15 labels, 19 types, property extensions, a self-relationship

@@ -96,6 +96,9 @@ def test_the_generated_models_carry_the_meta_of_their_rows():
         "source_name": "profiles",
         "table_name": "accounts",
         "excluded_columns": ["hashed_password"],
+        "strategy": "updated_at",
+        "key_columns": ["account_id"],
+        "watermark_column": "updated_at",
     }
 
 

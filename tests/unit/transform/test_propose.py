@@ -12,6 +12,7 @@ from c360.control.model import (
     NODE_FILE,
     RELATIONSHIP_FILE,
     SOURCE_FILE,
+    TRACKING_FILE,
     ControlRows,
     RowRef,
     SourceDatabase,
@@ -340,7 +341,8 @@ def test_the_written_proposal_loads_as_control_rows(tmp_path):
     (control / SOURCE_FILE.file).write_text(
         ",".join(SOURCE_FILE.columns) + "\nsupport,,,support_db,reader,SUPPORT_PASSWORD,,true,\n"
     )
-    (control / EXCLUSION_FILE.file).write_text(",".join(EXCLUSION_FILE.columns) + "\n")
+    for empty in (EXCLUSION_FILE, TRACKING_FILE):
+        (control / empty.file).write_text(",".join(empty.columns) + "\n")
     rows = load_control_rows(tmp_path)
     assert rows.nodes == proposal.nodes
     assert rows.relationships == proposal.relationships
@@ -366,6 +368,7 @@ def source_rows(*sources: tuple[str, bool]) -> ControlRows:
         nodes=(),
         exclusions=(),
         relationships=(),
+        tracking=(),
         seed_rows={},
     )
 

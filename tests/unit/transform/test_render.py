@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -35,6 +36,9 @@ CONTROL = {
         "via_table_name,via_from_column,via_to_column,normalize,is_active,execution_order,"
         "description,dangling_severity,key_columns,property_columns",
         "MEMBER_OF,Person,team_id,Team,team_id,,,,,,true,1,A person is in a team.,error",
+    ],
+    "table_change_tracking": [
+        "source_name,table_name,strategy,key_columns,watermark_column,is_active,description"
     ],
 }
 
@@ -159,3 +163,88 @@ def test_no_generated_yaml_holds_jinja_whatever_carries_it(tmp_path):
     with pytest.raises(ConfigError, match="generated YAML would hold Jinja") as error:
         render(rows, {**columns(), **crews}, RESERVED)
     assert "models/staging/crm/_crm__models.yml" in str(error.value)
+
+
+def staging_entry(files: dict[Path, str], model: str) -> dict[str, Any]:
+    models = yaml.safe_load(files[Path("models/staging/crm/_crm__models.yml")])["models"]
+    return next(m for m in models if m["name"] == model)
+
+
+def test_a_tracked_table_gets_an_incremental_staging_model(tmp_path):
+    """append_only reads past the newest staged value, delete+insert on the key
+    (quoted for dbt's delete where it must be), a change of columns stops it."""
+    tracking = ["crm,people,append_only,person_id order,version,true,Only inserts."]
+    rows = project(tmp_path, {"table_change_tracking": tracking})
+    people = (SourceColumn("version", "bigint"), SourceColumn("order", "integer"))
+    files = render(
+        rows, columns() | {("crm", "people"): (*columns()[("crm", "people")], *people)}, RESERVED
+    )
+    sql = files[Path("models/staging/crm/stg_crm__people.sql")]
+    assert (
+        "    select * from {{ source('crm', 'people') }}\n"
+        "    {%- if is_incremental() %}\n"
+        "        {{- changed_rows_where(\n"
+        "            source('crm', 'people'), 'version', 'append_only'\n"
+        "        ) }}\n"
+        "    {%- endif %}\n\n"
+        "),\n"
+    ) in sql
+    entry = staging_entry(files, "stg_crm__people")
+    assert entry["config"] | {"meta": None} == {
+        "materialized": "incremental",
+        "incremental_strategy": "delete+insert",
+        "unique_key": ["person_id", '"order"'],
+        "on_schema_change": "fail",
+        "meta": None,
+    }
+    assert entry["config"]["meta"]["c360"] == {
+        "kind": "staging",
+        "source_name": "crm",
+        "table_name": "people",
+        "excluded_columns": [],
+        "strategy": "append_only",
+        "key_columns": ["person_id", "order"],
+        "watermark_column": "version",
+    }
+    assert (
+        "Incremental (append_only): a build reads the rows whose version is past"
+        in (entry["description"])
+    )
+
+
+def test_full_and_untracked_tables_stay_tables_read_in_full(tmp_path):
+    rows = project(tmp_path, {"table_change_tracking": ["crm,teams,full,,,true,Small."]})
+    files = render(rows, columns(), RESERVED)
+    for model in ("stg_crm__people", "stg_crm__teams"):
+        entry = staging_entry(files, model)
+        assert list(entry["config"]) == ["meta"]
+        assert entry["config"]["meta"]["c360"]["strategy"] == "full"
+        assert "is_incremental" not in files[Path(f"models/staging/crm/{model}.sql")]
+    assert (
+        "read again on every build (table_change_tracking: full)"
+        in (staging_entry(files, "stg_crm__teams")["description"])
+    )
+    assert "table_change_tracking" not in staging_entry(files, "stg_crm__people")["description"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "column", "problem"),
+    [
+        ("updated_at", SourceColumn("changed", "bigint"), "changed is bigint; strategy updated_at"),
+        ("append_only", SourceColumn("changed", "text"), "changed is text; strategy append_only"),
+    ],
+)
+def test_a_watermark_of_a_type_that_does_not_order_writes_is_refused(
+    tmp_path, strategy, column, problem
+):
+    tracking = [f"crm,people,{strategy},person_id,changed,true,x"]
+    rows = project(tmp_path, {"table_change_tracking": tracking})
+    with pytest.raises(ConfigError) as error:
+        render(
+            rows, columns() | {("crm", "people"): (*columns()[("crm", "people")], column)}, RESERVED
+        )
+    assert (
+        f"table_change_tracking.csv:2 (table_name=people): watermark_column crm.people.{problem}"
+        in (str(error.value))
+    )
+    assert "or use strategy full" in str(error.value)
