@@ -44,7 +44,8 @@ def synced(graph_tables: Settings, dbt_project: Path) -> Iterator[Settings]:
     # later modules expect the sample story, in the sources and the graph tables
     restored = cli(graph_tables, "samples", "load")
     assert restored.exit_code == 0, restored.output
-    dbt(graph_tables, dbt_project, "build")
+    # sources replaced: staging is rebuilt from every row (docs/architecture.md, Change tracking)
+    dbt(graph_tables, dbt_project, "build", "--full-refresh")
 
 
 def execute(settings: Settings, database: str, statement: str, params: Any = None) -> None:
@@ -433,7 +434,10 @@ def test_random_changes_and_syncs_equal_a_fresh_load(synced, driver, dbt_project
     db = synced.neo4j.database
     for round_no in range(ROUNDS):
         changed = mutate(synced, rng, round_no)
-        dbt(synced, dbt_project, "build")
+        # the changes break the reference rows' change tracking on purpose (play
+        # events updated in place, tickets changed without last_updated_at):
+        # staging reads every row; test_incremental_staging covers the rest
+        dbt(synced, dbt_project, "build", "--full-refresh")
         result = sync(synced)
         done = by_name(result)
         moved = sum(w + d for w, d in done.values())
