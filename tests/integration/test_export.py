@@ -184,11 +184,11 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
     media_id = pg_rows(
         graph_tables, "select media_id from media_content order by media_id limit 1", "streaming_db"
     )[0][0]
-    original = pg_rows(
+    original, changed_at = pg_rows(
         graph_tables,
-        f"select full_name from accounts where account_id = '{account_id}'",
+        f"select full_name, updated_at::text from accounts where account_id = '{account_id}'",
         "profiles_db",
-    )[0][0]
+    )[0]
     genre = pg_rows(
         graph_tables,
         f"select genre from media_content where media_id = '{media_id}'",
@@ -196,14 +196,25 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
     )[0][0]
     tables = dict(pg_rows(graph_tables, "select name, table_name from graph.graph_catalog"))
 
-    def change_sources(full_name: str | None, genre: str | None) -> None:
+    def change_sources(
+        full_name: str | None, genre: str | None, updated_at: str | None = None
+    ) -> None:
         """Set both source values, then rebuild and test the two graph tables with
         their upstream staging models, whatever those are materialized as (an
-        export takes only tables that passed their tests)."""
+        export takes only tables that passed their tests). With `updated_at`, the
+        account is put back as it was, its time of change included (which its
+        trigger would stamp), and staging read in full, as after any source put
+        back in time (docs/architecture.md, Change tracking)."""
+        account = f"update accounts set full_name = {_quote(full_name)}"
+        if updated_at is not None:
+            account = (
+                "alter table accounts disable trigger user; "
+                f"{account}, updated_at = {_quote(updated_at)}"
+            )
         pg_execute(
             graph_tables,
-            f"update accounts set full_name = {_quote(full_name)} "
-            f"where account_id = '{account_id}'",
+            f"{account} where account_id = '{account_id}'; "
+            "alter table accounts enable trigger user",
             "profiles_db",
         )
         pg_execute(
@@ -215,6 +226,7 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
             graph_tables,
             dbt_project,
             "build",
+            *(["--full-refresh"] if updated_at is not None else []),
             "--select",
             "+" + tables["Account"],
             "+" + tables["Media"],
@@ -234,7 +246,7 @@ def test_update_propagates_and_null_removes(graph_tables, driver, bulk_graph, db
         ).records[0]["m"]
         assert "genre" not in media
     finally:
-        change_sources(original, genre)
+        change_sources(original, genre, changed_at)
     export(graph_tables, mode="merge")
     assert snapshot(driver, graph_tables) == bulk_graph
 

@@ -22,7 +22,7 @@ from c360.config import Settings
 from c360.errors import ConfigError
 from c360.export import script
 from c360.neo4j_driver import open_driver
-from c360.samples.domains import DOMAINS, STREAMING, load_stories
+from c360.samples.domains import BANKING, DOMAINS, STREAMING, load_stories
 from c360.samples.load import (
     SOURCE_KINDS,
     SourceTargets,
@@ -280,6 +280,26 @@ def expected_dangling(settings: Settings, targets: SourceTargets) -> dict[str, i
         "edge_has_subscription": 0,
         "edge_subscribed_to": 0,
         "edge_tagged_with": 0,
+        **expected_banking_dangling(settings, targets),
+    }
+
+
+def expected_banking_dangling(settings: Settings, targets: SourceTargets) -> dict[str, int]:
+    """The banking domain's lost rows: KYC records naming no person of core banking
+    (another database, so no foreign key keeps them whole)."""
+    core, kyc, _ = (targets.database(k) for k in BANKING.kinds)
+    persons = {p for (p,) in pg_rows(settings, "select person_id from persons", core)}
+
+    def orphans(table: str) -> int:
+        rows = pg_rows(settings, f"select person_id from {table}", kyc)
+        return sum(1 for (person,) in rows if person is not None and person not in persons)
+
+    return {
+        "edge_has_address": orphans("addresses"),
+        "edge_has_phone": orphans("phones"),
+        # a foreign key keeps owners whole; every account a transaction names is a node
+        "edge_owns": 0,
+        "edge_transferred": 0,
     }
 
 
