@@ -45,6 +45,13 @@ class LocalServer:
         stack_neo4j.start(self.settings)
 
 
+def write_rows(project: Path, seed: str, rows: list[str]) -> None:
+    """Replace a control file's rows: the seed's header as the project has it, then `rows`."""
+    path = project / "seeds" / "control" / f"{seed}.csv"
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
 def export(settings: Settings, **options: Any) -> ExportResult:
     return run_export(settings, ExportOptions(**options))
 

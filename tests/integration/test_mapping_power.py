@@ -28,7 +28,7 @@ from c360.transform.attach import attach_sources
 from c360.transform.dbt import copy_project, run_dbt
 from c360.transform.files import write_files
 from c360.transform.render import render_project
-from graph_helpers import cli, pg_execute, pg_rows
+from graph_helpers import cli, pg_execute, pg_rows, write_rows
 from neo4j import Driver
 from neo4j.time import Date, DateTime
 
@@ -115,12 +115,6 @@ class Ledger:
     settings: Settings
     project: Path
     env: dict[str, str]
-
-
-def write_rows(project: Path, seed: str, rows: list[str]) -> None:
-    path = project / "seeds" / "control" / f"{seed}.csv"
-    header = path.read_text(encoding="utf-8").splitlines()[0]
-    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
 
 def generate_and_build(ledger: Ledger) -> None:
