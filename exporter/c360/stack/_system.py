@@ -128,20 +128,27 @@ def run(
 
 
 def end_process_group(process: subprocess.Popen[str], grace: float = 10.0) -> None:
-    """SIGTERM the process's group, then SIGKILL what is left after `grace` seconds."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+    """SIGTERM the process's group, SIGKILL what is left, and return once it is gone.
+
+    The leader gets `grace` seconds to exit on SIGTERM; its children then get SIGKILL
+    whether or not they ignored SIGTERM. Returning only when no member is left matters
+    to the caller: a JVM dying from SIGKILL still holds the store's files for a while.
+    """
+    group = process.pid
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
         try:
-            os.killpg(process.pid, sig)
+            os.killpg(group, 0)
         except ProcessLookupError:
             return
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
-        # the leader is gone; children that ignored SIGTERM still get SIGKILL
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        return
+        time.sleep(0.05)
 
 
 def raise_open_files_limit(wanted: int = 40_000) -> None:
