@@ -175,10 +175,14 @@ select * from edges
 {%- endmacro %}
 
 
-{#- The data type of each column of a model's YAML (`columns`), by column name. -#}
+{#-
+    The data type of each column of a model's YAML (`columns`) that the
+    select makes, by column name: graph_table_rows adds the change columns.
+-#}
 {% macro contract_column_types(columns) -%}
     {%- set types = {} -%}
-    {%- for column in columns.values() -%}
+    {%- set added = graph_change_columns() -%}
+    {%- for column in columns.values() if c360_column_name(column) not in added -%}
         {%- do types.update({c360_column_name(column): column.data_type}) -%}
     {%- endfor -%}
     {{ return(types) }}

@@ -2,9 +2,18 @@
     The composite-key `relationships` test: fails for each row of `model`
     whose `columns` match no row of `to` on `fields` (position by position).
 -#}
+{#- `model` may come as a filtered subquery with its own alias (get_where_subquery) -#}
 {% test relationships_composite(model, columns, to, fields) -%}
+    with
+
+    child as (
+
+        select * from {{ model }}
+
+    )
+
     select child.*
-    from {{ model }} as child
+    from child
     where not exists (
         select 1
         from {{ to }} as parent

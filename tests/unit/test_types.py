@@ -203,7 +203,10 @@ def test_only_columns_that_reach_a_graph_table_are_checked(tmp_path):
     chosen = order.replace(",,false", ",placed_on total,false")
     rows = project(tmp_path / "narrowed", replace={"node_label_mappings": [chosen, day]})
     columns = yaml_models(rendered(rows, wide), "nodes")["node_order"]["columns"]
-    assert [c["name"] for c in columns] == ["order_id", "placed_on", "total"]
+    # then the change columns every graph table ends with
+    assert [c["name"] for c in columns] == [
+        "order_id", "placed_on", "total", "c360_row_hash", "c360_batch"
+    ]  # fmt: skip
 
 
 def test_a_key_of_a_type_that_cannot_identify_a_node_is_refused(tmp_path):
@@ -224,6 +227,8 @@ def test_contracts_carry_the_graph_types_and_the_value_tests(tmp_path):
         "paid_at": "timestamp with time zone",
         "wait": "interval",
         "receipt": "bytea",
+        "c360_row_hash": "bigint",
+        "c360_batch": "bigint",
     }
     assert columns["placed_on"]["data_tests"] == [
         {"finite_temporal": {"arguments": {"data_type": "date"}}}

@@ -17,9 +17,13 @@ so it never claims more than the target holds. A record that lags behind (the
 process died between the Neo4j writes and the commit) only makes the next sync
 rewrite rows already there, which MERGE and keyed deletes make harmless.
 
-The hash is `hash_record_extended` over the row's columns in plan order: it
-hashes the stored values, not their text, so neither TimeZone nor DateStyle can
-make an unchanged row look changed, and it is far cheaper than md5 of the text.
+The hash is the graph table's own `c360_row_hash`, computed once by dbt
+(macros/graph_table_rows.sql). Each table's record also keeps where the
+target stands in the table's history: the table's OID and the newest change
+batch (`c360_batch`) it has seen. While the OID is the same (dbt only changed
+rows in place), a sync reads the rows of later batches and the removals dbt
+logged after it, and nothing else; a table dbt rebuilt in full has a new OID
+and is compared with the record in full.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from c360.errors import ConfigError, SyncStateError
 from c360.export.catalog import GRAPH_SCHEMA, Column, LabelPlan, TablePlan, TypePlan
 from c360.export.snapshot import GraphSnapshot
 from c360.pg import pg_connection
+from c360.transform.naming import CHANGE_BATCH_COLUMN, ROW_HASH_COLUMN
 
 SCHEMA = "c360_state"
 HASH_COLUMN = "c360_hash"
@@ -65,7 +70,28 @@ create table if not exists c360_state.tables (
     updated_at timestamptz not null default now(),
     primary key (target_id, kind, name)
 );
+alter table c360_state.tables add column if not exists table_oid oid;
+alter table c360_state.tables add column if not exists change_batch bigint;
 """
+# written by macros/graph_table_rows.sql: the keys of graph rows dbt removed
+REMOVALS_TABLE = sql.Identifier("control", "graph_removed_rows")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a record stands in its graph table's history: the table's OID and
+    the newest change batch of it that the target holds (None: unknown)."""
+
+    table_oid: int | None
+    change_batch: int | None
+
+
+@dataclass(frozen=True)
+class Built:
+    """A full export's record of one table: its rows and its `Position`."""
+
+    rows: int
+    position: Position
 
 
 @dataclass(frozen=True)
@@ -76,6 +102,7 @@ class TableState:
     plan: TablePlan
     state_table: str
     rows: int
+    position: Position
 
     @property
     def table(self) -> sql.Composable:
@@ -105,11 +132,26 @@ def check_columns(plan: TablePlan) -> None:
         )
 
 
-def row_hash(plan: TablePlan, alias: str) -> sql.Composable:
-    """The row's 64-bit hash over every column in plan order."""
-    return sql.SQL("hash_record_extended(row({}), 0)").format(
-        sql.SQL(", ").join(sql.Identifier(alias, c.name) for c in plan.columns)
+def position_sql(plan: TablePlan) -> sql.Composed:
+    """The `Position` of the graph table as the current snapshot sees it: its OID,
+    and the newest change batch among its rows and its logged removals."""
+    return sql.SQL(
+        "select {table}::regclass::oid, greatest("
+        "(select max({batch}) from {graph}),"
+        " (select max(c360_batch) from {removals} where table_name = {name}))"
+    ).format(
+        table=sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"),
+        batch=sql.Identifier(CHANGE_BATCH_COLUMN),
+        graph=graph_table(plan),
+        removals=REMOVALS_TABLE,
+        name=sql.Literal(plan.table),
     )
+
+
+def read_position(cur: pg_cursor, plan: TablePlan) -> Position:
+    cur.execute(position_sql(plan))
+    oid, batch = cur.fetchone()
+    return Position(int(oid), None if batch is None else int(batch))
 
 
 def table_name(prefix: str, target_id: int, plan: TablePlan) -> str:
@@ -159,15 +201,17 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
     naming what lacks one."""
     ensure_schema(conn)
     tid = target_id(conn, target, create=False)
-    recorded: dict[tuple[str, str], tuple[str, str, int]] = {}
+    recorded: dict[tuple[str, str], tuple[str, str, int, Position]] = {}
     if tid is not None:
         with conn.cursor() as cur:
             cur.execute(
-                "select kind, name, state_table, shape, rows from c360_state.tables"
-                " where target_id = %s",
+                "select kind, name, state_table, shape, rows, table_oid, change_batch"
+                " from c360_state.tables where target_id = %s",
                 (tid,),
             )
-            recorded = {(k, n): (t, s, int(r)) for k, n, t, s, r in cur.fetchall()}
+            recorded = {
+                (k, n): (t, s, int(r), Position(o, b)) for k, n, t, s, r, o, b in cur.fetchall()
+            }
     conn.commit()
     states, missing, changed, lost = [], [], [], []
     for plan in plans:
@@ -181,7 +225,7 @@ def load(conn: pg_connection_type, target: str, plans: Sequence[TablePlan]) -> l
         elif entry[2] > 0 and _is_empty(conn, entry[0]):
             lost.append(what)
         else:
-            states.append(TableState(tid, plan, entry[0], entry[2]))
+            states.append(TableState(tid, plan, entry[0], entry[2], entry[3]))
     conn.rollback()
     if missing or changed or lost:
         problems = []
@@ -259,7 +303,7 @@ class PendingState:
         self._plans = tuple(plans)
         self._conn: pg_connection_type | None = None
         self._error: BaseException | None = None
-        self.rows: dict[tuple[str, str], int] = {}
+        self.built: dict[tuple[str, str], Built] = {}
         self._thread = threading.Thread(target=self._build, name="c360-state", daemon=True)
 
     def start(self) -> PendingState:
@@ -274,17 +318,19 @@ class PendingState:
                 self._conn = conn
                 with conn.cursor() as cur:
                     for plan in self._plans:
-                        self.rows[(plan.kind, plan.name)] = _build_table(cur, self._target_id, plan)
+                        self.built[(plan.kind, plan.name)] = _build_table(
+                            cur, self._target_id, plan
+                        )
                 conn.commit()
         except BaseException as error:  # handed to wait(), which re-raises it
             self._error = error
 
-    def wait(self) -> dict[tuple[str, str], int]:
-        """Rows per table once every table is built; the build's error, if it failed."""
+    def wait(self) -> dict[tuple[str, str], Built]:
+        """Each table's record once every one is built; the build's error, if it failed."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self.rows
+        return self.built
 
     def cancel(self) -> None:
         """Stop a build still running (the export failed) and drop what it built."""
@@ -336,7 +382,7 @@ def record_full(
     conn: pg_connection_type,
     target: str,
     plans: Sequence[TablePlan],
-    pending: dict[tuple[str, str], int],
+    pending: dict[tuple[str, str], Built],
     run_id: str,
     *,
     replaced_database: bool,
@@ -377,8 +423,8 @@ def _forget(
         )
 
 
-def _build_table(cur: pg_cursor, tid: int, plan: TablePlan) -> int:
-    """`p<target>_<table>`: the graph table's keys and row hashes; its row count."""
+def _build_table(cur: pg_cursor, tid: int, plan: TablePlan) -> Built:
+    """`p<target>_<table>`: the graph table's keys and row hashes."""
     name = table_name("p", tid, plan)
     keys = key_columns(plan)
     cur.execute(sql.SQL("drop table if exists {}").format(_ident(name)))
@@ -386,21 +432,22 @@ def _build_table(cur: pg_cursor, tid: int, plan: TablePlan) -> int:
         sql.SQL("create unlogged table {} as select {}, {} as {} from {} g").format(
             _ident(name),
             sql.SQL(", ").join(sql.Identifier("g", c.name) for c in keys),
-            row_hash(plan, "g"),
+            sql.Identifier("g", ROW_HASH_COLUMN),
             sql.Identifier(HASH_COLUMN),
             graph_table(plan),
         )
     )
     rows = int(cur.rowcount)
+    position = read_position(cur, plan)
     cur.execute(
         sql.SQL("alter table {} add primary key ({})").format(
             _ident(name), sql.SQL(", ").join(sql.Identifier(c.name) for c in keys)
         )
     )
-    return rows
+    return Built(rows, position)
 
 
-def _promote(cur: pg_cursor, tid: int, plan: TablePlan, rows: int, run_id: str) -> None:
+def _promote(cur: pg_cursor, tid: int, plan: TablePlan, built: Built, run_id: str) -> None:
     name = table_name("t", tid, plan)
     cur.execute(sql.SQL("drop table if exists {}").format(_ident(name)))
     cur.execute(
@@ -413,22 +460,44 @@ def _promote(cur: pg_cursor, tid: int, plan: TablePlan, rows: int, run_id: str) 
     )
     cur.execute(
         "insert into c360_state.tables (target_id, kind, name, state_table, shape,"
-        " from_label, to_label, rows, run_id)"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " from_label, to_label, rows, run_id, table_oid, change_batch)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " on conflict (target_id, kind, name) do update set state_table = excluded.state_table,"
         " shape = excluded.shape, from_label = excluded.from_label,"
         " to_label = excluded.to_label, rows = excluded.rows, run_id = excluded.run_id,"
+        " table_oid = excluded.table_oid, change_batch = excluded.change_batch,"
         " updated_at = now()",
-        (tid, plan.kind, plan.name, name, shape(plan), from_label, to_label, rows, run_id),
+        (
+            tid,
+            plan.kind,
+            plan.name,
+            name,
+            shape(plan),
+            from_label,
+            to_label,
+            built.rows,
+            run_id,
+            built.position.table_oid,
+            built.position.change_batch,
+        ),
     )
 
 
-def advance(cur: pg_cursor, state: TableState, delta: int, run_id: str) -> None:
-    """Note a sync's run and the table's new row count on the record."""
+def advance(cur: pg_cursor, state: TableState, delta: int, position: Position, run_id: str) -> None:
+    """Note a sync's run, the table's new row count and `Position` on the record."""
     cur.execute(
-        "update c360_state.tables set rows = rows + %s, run_id = %s, updated_at = now()"
+        "update c360_state.tables set rows = rows + %s, run_id = %s, table_oid = %s,"
+        " change_batch = %s, updated_at = now()"
         " where target_id = %s and kind = %s and name = %s",
-        (delta, run_id, state.target_id, state.plan.kind, state.plan.name),
+        (
+            delta,
+            run_id,
+            position.table_oid,
+            position.change_batch,
+            state.target_id,
+            state.plan.kind,
+            state.plan.name,
+        ),
     )
 
 

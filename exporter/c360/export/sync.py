@@ -1,11 +1,15 @@
 """Sync: only what changed since the last export goes to Neo4j, deletes included.
 
-1. `compute`: every selected graph table is diffed against the target's record
-   (`c360.export.state`) with a FULL JOIN on the keys, and the changed rows go to an
-   unlogged table `c360_state.d<target>_<table>` (`c360_op` i/u/d, the keys,
-   the new hash, the new row). The diff workers read the export's snapshot
-   (`c360.export.snapshot`), so a relationship's end nodes are diffed as of the same
-   moment, and never a table dbt swapped in meanwhile.
+1. `compute`: every selected graph table's change since the target's record
+   (`c360.export.state`) goes to an unlogged table `c360_state.d<target>_<table>`
+   (`c360_op` i/u/d, the keys, the new hash, the new row). While the table is
+   the one the record saw (same OID: dbt changed it in place), only its rows of
+   later change batches and the removals dbt logged after the record's batch are
+   read, through the `c360_batch` index, and joined to the record by key;
+   otherwise (dbt rebuilt it in full) the whole table is compared with the
+   record by a FULL JOIN on the keys. The diff workers read the export's
+   snapshot (`c360.export.snapshot`), so a relationship's end nodes are diffed
+   as of the same moment, and never a table dbt swapped in meanwhile.
 2. `write_table`: the diff's deletes by key (`DETACH DELETE` for nodes), then its
    inserts and updates through the merge writer's own MERGE statements, rows
    streamed from the diff table by a server-side cursor.
@@ -34,8 +38,9 @@ from c360.export import cypher, merge, state
 from c360.export.catalog import Column, LabelPlan, TablePlan
 from c360.export.rows import query_batches
 from c360.export.snapshot import GraphSnapshot
-from c360.export.state import HASH_COLUMN, TableState
+from c360.export.state import HASH_COLUMN, Position, TableState
 from c360.pg import pg_connection
+from c360.transform.naming import CHANGE_BATCH_COLUMN, ROW_HASH_COLUMN
 
 OP_COLUMN = "c360_op"
 # Deleted rows exist only on the record's side, so their keys are taken from there.
@@ -53,6 +58,10 @@ class TableDiff:
     inserted: int
     updated: int
     deleted: int
+    # where the table stands in the snapshot: the record's position once committed
+    position: Position
+    # True when the whole table was compared, False when only its change was read
+    whole: bool
 
     @property
     def plan(self) -> TablePlan:
@@ -106,12 +115,66 @@ def _diff_sql(entry: TableState, diff_table: str) -> sql.Composed:
         ),
         g_columns=sql.SQL(", ").join(sql.Identifier("g", c.name) for c in plan.columns),
         columns=sql.SQL(", ").join(sql.Identifier("g", c.name) for c in plan.columns),
-        row_hash=state.row_hash(plan, "g"),
+        row_hash=sql.Identifier("g", ROW_HASH_COLUMN),
         graph=state.graph_table(plan),
         state=entry.table,
         join=sql.SQL(" and ").join(
             sql.SQL("{} = {}").format(g, s) for g, s in zip(g_keys, s_keys, strict=True)
         ),
+    )
+
+
+def _change_diff_sql(entry: TableState, diff_table: str, since: int) -> sql.Composed:
+    """The diff of the rows dbt changed after change batch `since`: rows of later
+    batches are inserts or updates (unless their hash is what the record holds),
+    keys removed later and not back in the table are deletes of recorded rows."""
+    plan = entry.plan
+    keys = _keys(plan)
+
+    def match(left: str, right: str) -> sql.Composable:
+        return sql.SQL(" and ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(left, c.name), sql.Identifier(right, c.name))
+            for c in keys
+        )
+
+    return sql.SQL(
+        "create unlogged table {diff} as"
+        " with changed as (select {columns}, {row_hash} as {hash} from {graph} g"
+        "  where {batch} > {since}),"
+        " removed as (select distinct {removed_keys} from {removals} r,"
+        "  jsonb_populate_record(cast(null as {graph}), r.row_key) k"
+        "  where r.table_name = {name} and r.c360_batch > {since})"
+        " select case when s.{hash} is null then 'i' else 'u' end as {op}, c.{hash},"
+        "  {changed_keys}, {changed_columns}"
+        " from changed c left join {state} s on {changed_match}"
+        " where c.{hash} is distinct from s.{hash}"
+        " union all"
+        " select 'd', null, {deleted_keys}, {no_columns}"
+        " from removed r join {state} s on {removed_match}"
+        " where not exists (select from {graph} g where {graph_match})"
+    ).format(
+        diff=state.schema_table(diff_table),
+        columns=sql.SQL(", ").join(sql.Identifier("g", c.name) for c in plan.columns),
+        row_hash=sql.Identifier("g", ROW_HASH_COLUMN),
+        hash=sql.Identifier(HASH_COLUMN),
+        graph=state.graph_table(plan),
+        batch=sql.Identifier("g", CHANGE_BATCH_COLUMN),
+        since=sql.Literal(since),
+        removed_keys=sql.SQL(", ").join(sql.Identifier("k", c.name) for c in keys),
+        removals=state.REMOVALS_TABLE,
+        name=sql.Literal(plan.table),
+        op=sql.Identifier(OP_COLUMN),
+        changed_keys=sql.SQL(", ").join(
+            sql.SQL("c.{} as {}").format(sql.Identifier(c.name), sql.Identifier(f"{KEY_PREFIX}{i}"))
+            for i, c in enumerate(keys)
+        ),
+        changed_columns=sql.SQL(", ").join(sql.Identifier("c", c.name) for c in plan.columns),
+        state=entry.table,
+        changed_match=match("c", "s"),
+        deleted_keys=sql.SQL(", ").join(sql.Identifier("r", c.name) for c in keys),
+        no_columns=sql.SQL(", ").join(sql.SQL("null") for _ in plan.columns),
+        removed_match=match("r", "s"),
+        graph_match=match("g", "r"),
     )
 
 
@@ -140,13 +203,27 @@ def _diff_worker(snapshot: GraphSnapshot, states: Iterator[TableState]) -> list[
 def _diff_table(cur: pg_cursor, entry: TableState) -> TableDiff:
     diff_table = diff_table_name(entry)
     table = state.schema_table(diff_table)
+    position = state.read_position(cur, entry.plan)
+    in_place = position.table_oid == entry.position.table_oid
     cur.execute(sql.SQL("drop table if exists {}").format(table))
-    cur.execute(_diff_sql(entry, diff_table))
+    if in_place:
+        # a record that saw no batch saw an empty table with nothing removed
+        cur.execute(_change_diff_sql(entry, diff_table, entry.position.change_batch or 0))
+    else:
+        cur.execute(_diff_sql(entry, diff_table))
     cur.execute(
         sql.SQL("select {}, count(*) from {} group by 1").format(sql.Identifier(OP_COLUMN), table)
     )
     ops = {op: int(count) for op, count in cur.fetchall()}
-    return TableDiff(entry, diff_table, ops.get("i", 0), ops.get("u", 0), ops.get("d", 0))
+    return TableDiff(
+        entry,
+        diff_table,
+        ops.get("i", 0),
+        ops.get("u", 0),
+        ops.get("d", 0),
+        position,
+        whole=not in_place,
+    )
 
 
 def diff_table_name(entry: TableState) -> str:
@@ -272,7 +349,7 @@ def commit(
                         op,
                     )
                 )
-            state.advance(cur, diff.state, diff.inserted - diff.deleted, run_id)
+            state.advance(cur, diff.state, diff.inserted - diff.deleted, diff.position, run_id)
             cur.execute(sql.SQL("drop table {}").format(diff.table))
         state.forget_retired(cur, retired)
     conn.commit()

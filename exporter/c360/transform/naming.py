@@ -10,6 +10,11 @@ import re
 
 from c360.control.model import Table
 
+# The change columns every graph table ends with (macros/graph_table_rows.sql
+# makes them): the row's hash and the change batch of the build that last wrote it.
+ROW_HASH_COLUMN = "c360_row_hash"
+CHANGE_BATCH_COLUMN = "c360_batch"
+
 
 def snake(name: str) -> str:
     """`PaymentMethod` -> `payment_method`, `IPAddress` -> `ip_address`, `USED_IP` -> `used_ip`."""

@@ -16,7 +16,7 @@ the shape of `meta.c360` from `c360.transform.meta`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,14 @@ from c360.transform.meta import (
     StagingMeta,
 )
 from c360.transform.model_columns import model_columns
-from c360.transform.naming import edge_model, node_model, read_model, staging_model
+from c360.transform.naming import (
+    CHANGE_BATCH_COLUMN,
+    ROW_HASH_COLUMN,
+    edge_model,
+    node_model,
+    read_model,
+    staging_model,
+)
 
 PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 CONTROL_SEEDS = tuple(sorted(f.seed for f in CONTROL_FILES))
@@ -306,7 +313,7 @@ def _node_sql(node: NodeMapping, rows: ControlRows) -> str:
         call = f"graph_node_select(\n    {relation},\n    extension_relations=[{listed}]\n)"
     else:
         call = f"graph_node_select({relation})"
-    return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ {call} }}}}\n"
+    return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ graph_table_rows({call}) }}}}\n"
 
 
 def _node_entry(
@@ -335,7 +342,10 @@ def _node_entry(
         "description": (
             f"(:{node.label}) nodes: {grain} of {node.table}.{extended} {node.description}"
         ).strip(),
-        "config": {"meta": {"c360": meta.as_meta()}},
+        "config": {
+            **_change_config(node.key_columns, names),
+            "meta": {"c360": meta.as_meta()},
+        },
     }
     if not single_key:
         entry["data_tests"] = [
@@ -360,6 +370,7 @@ def _node_entry(
         if tests:
             col["data_tests"] = tests
         entry["columns"].append(col)
+    entry["columns"].extend(_CHANGE_COLUMNS)
     return entry
 
 
@@ -390,7 +401,10 @@ def _edge_relations(rel: RelationshipMapping, rows: ControlRows) -> dict[str, st
 
 def _edge_sql(rel: RelationshipMapping, rows: ControlRows) -> str:
     call = ",\n".join(f"    {name}={ref}" for name, ref in _edge_relations(rel, rows).items())
-    return f"{SQL_HEADER}{_depends_on_seeds()}\n{{{{ graph_edge_select(\n{call}\n) }}}}\n"
+    return (
+        f"{SQL_HEADER}{_depends_on_seeds()}\n"
+        f"{{{{ graph_table_rows(graph_edge_select(\n{call}\n)) }}}}\n"
+    )
 
 
 def _edge_entry(
@@ -450,7 +464,11 @@ def _edge_entry(
         {
             "dangling_rows": {
                 "arguments": {"side": dangling_side(rel, rows), **_edge_relations(rel, rows)},
-                "config": {"severity": meta.dangling_severity},
+                # it reads the source rows, not the edge table's changed ones
+                "config": {
+                    "severity": meta.dangling_severity,
+                    "meta": {"c360_changed_rows_only": False},
+                },
             }
         }
     )
@@ -468,9 +486,41 @@ def _edge_entry(
             f"{' after lower(trim())' if rel.normalize == 'lower_trim' else ''}. "
             f"{rel.description}"
         ).strip(),
-        "config": {"meta": {"c360": meta.as_meta()}},
+        "config": {
+            **_change_config(start_columns + end_columns + list(rel.key_columns), names),
+            "meta": {"c360": meta.as_meta()},
+        },
         "data_tests": tests,
-        "columns": columns,
+        "columns": [*columns, *_CHANGE_COLUMNS],
+    }
+
+
+# The columns graph_table_rows adds to every graph table, for its contract.
+_CHANGE_COLUMNS = (
+    {
+        "name": ROW_HASH_COLUMN,
+        "data_type": "bigint",
+        "description": "Hash of the row's values: the exporter's sync compares it.",
+    },
+    {
+        "name": CHANGE_BATCH_COLUMN,
+        "data_type": "bigint",
+        "description": "Change batch of the build that last wrote the row.",
+    },
+)
+
+
+def _change_config(identity: Sequence[str], names: _Names) -> dict[str, Any]:
+    """The incremental config of a graph table whose rows `identity` identifies
+    (a label's key; a type's start and end keys and its relationship key): the
+    strategy's unique_key, a unique index on it (dbt writes index columns into
+    SQL as given, so quoted where needed), an index on the change batch."""
+    return {
+        "unique_key": list(identity),
+        "indexes": [
+            {"columns": [names.sql(c) for c in identity], "unique": True},
+            {"columns": [CHANGE_BATCH_COLUMN]},
+        ],
     }
 
 

@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_edge_select(
+{{ graph_table_rows(graph_edge_select(
     from_relation=ref('stg_core_banking__persons'),
     to_relation=ref('int_bank_accounts')
-) }}
+)) }}

@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_edge_select(
+{{ graph_table_rows(graph_edge_select(
     from_relation=ref('stg_profiles__subscriptions'),
     to_relation=ref('stg_profiles__plans')
-) }}
+)) }}

@@ -6,8 +6,8 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_edge_select(
+{{ graph_table_rows(graph_edge_select(
     from_relation=ref('stg_support__tickets'),
     to_relation=ref('stg_support__ticket_tags'),
     via_relation=ref('stg_support__ticket_tag_link')
-) }}
+)) }}

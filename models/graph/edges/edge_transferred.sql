@@ -6,8 +6,8 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_edge_select(
+{{ graph_table_rows(graph_edge_select(
     from_relation=ref('int_bank_accounts'),
     to_relation=ref('int_bank_accounts'),
     via_relation=ref('stg_payments__transactions')
-) }}
+)) }}

@@ -6,4 +6,4 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_node_select(ref('stg_profiles__accounts')) }}
+{{ graph_table_rows(graph_node_select(ref('stg_profiles__accounts'))) }}

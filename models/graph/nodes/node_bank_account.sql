@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_node_select(
+{{ graph_table_rows(graph_node_select(
     ref('int_bank_accounts'),
     extension_relations=[ref('stg_core_banking__bank_accounts'), ref('account_counterparties')]
-) }}
+)) }}

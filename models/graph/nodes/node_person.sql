@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('source_databases') }}
 -- depends_on: {{ ref('table_change_tracking') }}
 
-{{ graph_node_select(
+{{ graph_table_rows(graph_node_select(
     ref('stg_core_banking__persons'),
     extension_relations=[ref('person_profiles')]
-) }}
+)) }}

@@ -74,6 +74,7 @@ def test_awkward_column_names_are_quoted_in_sql_and_yaml(tmp_path):
     assert entries == {
         "person_id": None, "team_id": None, 'a""b': True, "with space": True,
         "back`tick": True, "da-sh": True, "prénom": True, "order": True,
+        "c360_row_hash": None, "c360_batch": None,
     }  # fmt: skip
 
 
@@ -90,7 +91,7 @@ def test_edges_test_endpoints_and_dangling_rows_with_the_rows_severity(tmp_path)
             "from_relation": "ref('stg_crm__people')",
             "to_relation": "ref('stg_crm__teams')",
         },
-        "config": {"severity": "error"},
+        "config": {"severity": "error", "meta": {"c360_changed_rows_only": False}},
     }
 
 
