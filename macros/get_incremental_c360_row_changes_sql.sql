@@ -76,7 +76,7 @@ from removed;
 delete from {{ target }} as graph_rows
 using {{ new_rows }} as built_rows
 where {{ same_key }}
-    and built_rows.c360_row_hash <> graph_rows.c360_row_hash;
+    and built_rows.c360_row_hash is distinct from graph_rows.c360_row_hash;
 
 insert into {{ target }} ({{ columns }})
 select {{ columns }}

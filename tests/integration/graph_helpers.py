@@ -56,10 +56,12 @@ def export(settings: Settings, **options: Any) -> ExportResult:
     return run_export(settings, ExportOptions(**options))
 
 
-def pg_rows(settings: Settings, query: str, database: str | None = None) -> list[tuple[Any, ...]]:
+def pg_rows(
+    settings: Settings, query: str, database: str | None = None, params: Any = None
+) -> list[tuple[Any, ...]]:
     with pg_connection(settings.postgres.dsn(database)) as conn, conn.cursor() as cur:
         cur.execute("set TimeZone = 'UTC'")
-        cur.execute(query)
+        cur.execute(query, params)
         return list(cur.fetchall())
 
 
@@ -109,3 +111,16 @@ def _typed(node: tuple[Any, ...]) -> tuple[Any, ...]:
     labels, props = node
     # the type names make a string "1" differ from an integer 1
     return labels, tuple((k, type(v).__name__, v) for k, v in props)
+
+
+def graph_table_oids(settings: Settings, database: str | None = None) -> dict[str, int]:
+    """Each node and edge table's OID: the same while dbt changes the table in place."""
+    return dict(
+        pg_rows(
+            settings,
+            "select c.relname, c.oid::bigint from pg_class c join pg_namespace n"
+            " on n.oid = c.relnamespace where n.nspname = 'graph' and c.relkind = 'r'"
+            " and c.relname <> 'graph_catalog'",
+            database,
+        )
+    )

@@ -1,7 +1,8 @@
 """`--mode sync`: random source changes, dbt build, sync; the graph must equal a fresh load.
 
 Every round changes all three sources (inserts, updates including NULLs, deletes,
-key-moving email changes), rebuilds the graph tables with dbt and syncs. After
+key-moving email changes), builds the graph tables incrementally with dbt (in
+place: the sync reads only the rows of later change batches) and syncs. After
 each round, per label and type, the count and a checksum of every node's
 properties and every relationship's end keys and properties read from Neo4j
 must equal the same checksum computed from the graph tables, which is what a
@@ -13,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +32,7 @@ from c360.export import catalog
 from c360.export.catalog import GraphPlan
 from c360.export.options import ExportResult
 from c360.pg import pg_connection
-from graph_helpers import cli, dbt, export, pg_rows, snapshot
+from graph_helpers import cli, dbt, export, graph_table_oids, pg_rows, snapshot
 from neo4j import Driver
 
 ROUNDS = 3
@@ -392,6 +396,22 @@ def by_name(result: ExportResult) -> dict[str, tuple[int, int]]:
     return {t.name: (t.rows_written, t.rows_deleted) for t in result.tables}
 
 
+def build_in_place(settings: Settings, project: Path) -> None:
+    """Staging rebuilt in full, the graph tables built incrementally on it.
+
+    `mutate` breaks the reference rows' change tracking on purpose (play events
+    updated in place, tickets changed without last_updated_at), so staging reads
+    every row (test_incremental_build covers incremental staging); the graph
+    tables are changed in place, which is what makes the sync read the change only.
+    """
+    before = graph_table_oids(settings)
+    # `run`: rebuilding a staging table drops the views over it until the build;
+    # then the staging models have nothing new to read, the graph tables do
+    dbt(settings, project, "run", "--full-refresh", "--select", "path:models/staging")
+    dbt(settings, project, "build")
+    assert graph_table_oids(settings) == before
+
+
 # ------------------------------------------------------------------ tests
 
 
@@ -434,10 +454,7 @@ def test_random_changes_and_syncs_equal_a_fresh_load(synced, driver, dbt_project
     db = synced.neo4j.database
     for round_no in range(ROUNDS):
         changed = mutate(synced, rng, round_no)
-        # the changes break the reference rows' change tracking on purpose (play
-        # events updated in place, tickets changed without last_updated_at):
-        # staging reads every row; test_incremental_staging covers the rest
-        dbt(synced, dbt_project, "build", "--full-refresh")
+        build_in_place(synced, dbt_project)
         result = sync(synced)
         done = by_name(result)
         moved = sum(w + d for w, d in done.values())
@@ -500,3 +517,44 @@ def test_a_record_emptied_by_a_crash_needs_a_full_export(synced):
     finally:
         export(synced, mode="merge", labels=("Tag",))
     sync(synced)
+
+
+# Runs the CLI's sync with the record's commit replaced by SIGKILL: the process
+# dies after every Neo4j write and reconciliation, before the record moves on.
+KILLED_BEFORE_THE_RECORD = """
+import os, signal, sys
+from c360.export import sync
+sync.commit = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+from c360.cli import main
+sys.argv = ["c360-export", "--mode", "sync"]
+main()
+"""
+
+
+def test_a_sync_killed_between_neo4j_and_its_record_is_repaired_by_the_next(
+    synced, driver, dbt_project, stack_environ
+):
+    """The record lags behind Neo4j: the next sync sends the same change again,
+    which keyed MERGE and keyed deletes apply without loss or duplicate."""
+    sync(synced)
+    mutate(synced, random.Random(SEED + 1), ROUNDS + 1)
+    build_in_place(synced, dbt_project)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_THE_RECORD],
+        env=stack_environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    # Neo4j holds the change already
+    assert_graph_equals_fresh_load(driver, synced)
+    again = by_name(sync(synced))
+    assert sum(w + d for w, d in again.values()) > 0, again
+    assert_graph_equals_fresh_load(driver, synced)
+    # the record caught up: nothing is left to send
+    settled = sync(synced)
+    assert sum(t.rows_written + t.rows_deleted for t in settled.tables) == 0
+    chained = snapshot(driver, synced)
+    export(synced, mode="merge", clear=True)
+    assert snapshot(driver, synced) == chained

@@ -18,6 +18,7 @@ from psycopg2.extensions import cursor as pg_cursor
 from c360 import types
 from c360.errors import ConfigError
 from c360.export import cypher
+from c360.transform.naming import CHANGE_COLUMNS
 
 GRAPH_SCHEMA = "graph"
 CATALOG_TABLE = "graph_catalog"
@@ -248,6 +249,8 @@ def read_plan(conn: pg_connection_type) -> GraphPlan:
         cur.execute(_COLUMNS_SQL, (GRAPH_SCHEMA,))
         columns: dict[str, list[Column]] = {}
         for table, column, data_type, udt_name in cur.fetchall():
+            if column in CHANGE_COLUMNS:
+                continue  # the row's history, for the sync; not a property
             graph_type = types.graph_table_type(data_type, udt_name)
             columns.setdefault(table, []).append(Column(column, graph_type))
     labels: dict[str, LabelPlan] = {}

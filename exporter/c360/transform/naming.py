@@ -14,6 +14,7 @@ from c360.control.model import Table
 # makes them): the row's hash and the change batch of the build that last wrote it.
 ROW_HASH_COLUMN = "c360_row_hash"
 CHANGE_BATCH_COLUMN = "c360_batch"
+CHANGE_COLUMNS = (ROW_HASH_COLUMN, CHANGE_BATCH_COLUMN)
 
 
 def snake(name: str) -> str:

@@ -1,13 +1,14 @@
-"""Incremental staging (issue 13): a build reads only what changed in the source
-tables its change-tracking rows name, and stages what a full refresh stages.
+"""Incremental builds (issue 13): staging reads only what changed in the source
+tables its change-tracking rows name, the graph tables write only the rows that
+changed, and both hold what a full refresh builds.
 
 The module loads the streaming story into source databases of its own, copies
 the project with the banking domain switched off, and attaches the sources to
 two staging databases of its own: one built incrementally throughout, the
 other rebuilt with `--full-refresh` after each change to compare with, table
-by table. Three seeded rounds insert, update and delete rows of the tracked
-tables of profiles_db and streaming_db; the session's graph tables are never
-touched.
+by table (the change batch apart, which says when a row last changed). Three
+seeded rounds insert, update and delete rows of the tracked tables of
+profiles_db and streaming_db; the session's graph tables are never touched.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from c360.transform.attach import attach_sources
 from c360.transform.dbt import copy_project, run_dbt
 from c360.transform.files import write_files
 from c360.transform.render import render_project
-from graph_helpers import pg_rows
+from graph_helpers import graph_table_oids, pg_rows
 from test_domain_switch import switch_banking_off
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,7 @@ UPDATED_AT = {
     "stg_support__tickets",
 }
 NEW_EVENTS = 20
+DELETED_EVENTS = 5
 
 
 @dataclass(frozen=True)
@@ -77,36 +79,47 @@ def build(settings: Settings, project: Path, *args: str) -> dict[str, Any]:
 
 
 def refresh_both(staging: Staging) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An incremental `dbt build`, and a full refresh of the other database's staging."""
+    """An incremental `dbt build`, and a full refresh of the other database."""
     incremental = build(staging.incremental, staging.project, "build")
-    full = build(
-        staging.full, staging.project, "run", "--full-refresh", "--select", "path:models/staging"
-    )
+    full = build(staging.full, staging.project, "run", "--full-refresh")
     return incremental, full
 
 
 def checksums(settings: Settings) -> dict[str, tuple[str, int]]:
-    """Each staging table's rows: an md5 over them in a fixed order, and their number."""
+    """Each staging and graph table's rows, their change batch left out: an md5
+    over them in a fixed order, and their number."""
     database = settings.postgres.staging_database
-    tables = [
-        name
-        for (name,) in pg_rows(
-            settings,
-            "select table_name from information_schema.tables"
-            " where table_schema = 'staging' order by table_name",
-            database,
-        )
-    ]
+    tables = pg_rows(
+        settings,
+        "select table_schema, table_name from information_schema.tables"
+        " where table_schema in ('staging', 'graph') order by 1, 2",
+        database,
+    )
     sums = {}
-    for table in tables:
+    for schema, table in tables:
         ((digest, count),) = pg_rows(
             settings,
-            f"select md5(string_agg(t::text, E'\\n' order by t::text)), count(*)"
-            f" from staging.{table} as t",
+            f"select md5(string_agg(r, E'\\n' order by r)), count(*) from ("
+            f"select (to_jsonb(t) - 'c360_batch')::text as r from {schema}.{table} as t) as rows",
             database,
         )
         sums[table] = (digest, count)
     return sums
+
+
+def newest_batch(settings: Settings, table: str) -> tuple[int, int]:
+    """The rows of `table` the last build wrote, and the keys it logged as removed."""
+    ((written, removed),) = pg_rows(
+        settings,
+        f"select (select count(*) from graph.{table}"
+        f" where c360_batch = (select max(c360_batch) from graph.{table})),"
+        " (select count(*) from control.graph_removed_rows where table_name = %s"
+        " and c360_batch = (select max(c360_batch) from control.graph_removed_rows"
+        " where table_name = %s))",
+        settings.postgres.staging_database,
+        (table, table),
+    )
+    return written, removed
 
 
 def source_execute(settings: Settings, kind: str, statements: list[tuple[str, tuple[Any, ...]]]):
@@ -248,7 +261,8 @@ def change_streaming(settings: Settings, rng: random.Random) -> dict[str, int]:
         settings, "streaming_db", "select media_id from media_content order by 1"
     )
     statements: list[tuple[str, tuple[Any, ...]]] = [
-        ("delete from play_events where event_id = %s", (e,)) for e in rng.sample(events, 5)
+        ("delete from play_events where event_id = %s", (e,))
+        for e in rng.sample(events, DELETED_EVENTS)
     ]
     statements += [
         (
@@ -283,7 +297,12 @@ def test_each_round_stages_what_a_full_refresh_stages_reading_only_the_changes(
         rng = random.Random(f"incremental staging, round {round_number}")
         changed = change_profiles(staging.incremental, rng, round_number)
         changed |= change_streaming(staging.incremental, rng)
+        in_place = graph_table_oids(staging.incremental, INCREMENTAL_DB)
         incremental, full = refresh_both(staging)
+
+        # the graph tables were changed in place, by the changed rows only
+        assert graph_table_oids(staging.incremental, INCREMENTAL_DB) == in_place
+        assert newest_batch(staging.incremental, "node_play_event") == (NEW_EVENTS, DELETED_EVENTS)
 
         assert checksums(staging.incremental) == checksums(staging.full), round_number
         rows = {table: count for table, (_, count) in checksums(staging.full).items()}
@@ -299,7 +318,8 @@ def test_each_round_stages_what_a_full_refresh_stages_reading_only_the_changes(
         assert {
             m for m, r in incremental.items() if r["code"] == "INSERT"
         } == APPEND_ONLY | UPDATED_AT
-        assert {m for m, r in incremental.items() if r["code"] == "SELECT"} == set(rows) - (
+        staged = {table for table in rows if table.startswith("stg_")}
+        assert {m for m, r in incremental.items() if r["code"] == "SELECT"} == staged - (
             APPEND_ONLY | UPDATED_AT
         )
 
