@@ -549,8 +549,17 @@ def test_a_sync_killed_between_neo4j_and_its_record_is_repaired_by_the_next(
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     # Neo4j holds the change already
     assert_graph_equals_fresh_load(driver, synced)
-    again = by_name(sync(synced))
+    rerun = sync(synced)
+    again = by_name(rerun)
     assert sum(w + d for w, d in again.values()) > 0, again
+    # the audit says what became of the killed run
+    ((killed_status,),) = pg_rows(
+        synced,
+        "select status from control.etl_run_logs where run_id <> %s"
+        " order by started_at desc limit 1",
+        params=(rerun.run_id,),
+    )
+    assert killed_status == "abandoned"
     assert_graph_equals_fresh_load(driver, synced)
     # the record caught up: nothing is left to send
     settled = sync(synced)
