@@ -27,14 +27,17 @@
     {%- endif -%}
     {%- set built = adapter.get_columns_in_relation(new_rows) -%}
     {%- set shape = [] -%}
+    {%- set quoted = [] -%}
     {%- for column in built -%}
         {%- do shape.append((column.name, column.data_type)) -%}
+        {#- not column.quoted: it leaves a '"' in a name undoubled -#}
+        {%- do quoted.append(c360_quote(column.name)) -%}
     {%- endfor -%}
     {%- set held = [] -%}
     {%- for column in arg_dict['dest_columns'] -%}
         {%- do held.append((column.name, column.data_type)) -%}
     {%- endfor -%}
-    {%- set columns = built | map(attribute='quoted') | join(', ') -%}
+    {%- set columns = quoted | join(', ') -%}
     {%- set same_key -%}
         {%- for key in keys -%}
             {{ " and " if not loop.first }}built_rows.{{ c360_quote(key) }} = graph_rows.{{ c360_quote(key) }}
