@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,7 +15,8 @@ from c360.control.model import (
     RelationshipMapping,
     RowRef,
     Table,
-    source_schema,
+    local_schema,
+    written_table_name,
 )
 from c360.control.rules import extension_properties
 
@@ -42,6 +44,8 @@ class SourceColumn:
 
 
 TableColumns = Mapping[Table, tuple[SourceColumn, ...]]
+# Each attached source table, as control rows write it -> its schema in the source.
+RemoteSchemas = Mapping[Table, str]
 
 
 def reserved_words(conn: pg_connection_type) -> frozenset[str]:
@@ -51,9 +55,17 @@ def reserved_words(conn: pg_connection_type) -> frozenset[str]:
         return frozenset(word for (word,) in cur.fetchall())
 
 
-def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColumns:
-    """Columns of every attached foreign table of the active sources, in order."""
-    schemas = {source_schema(s.source_name): s.source_name for s in rows.active_sources}
+def introspect_columns(
+    conn: pg_connection_type, rows: ControlRows
+) -> tuple[TableColumns, RemoteSchemas]:
+    """Columns of every attached foreign table of the active sources, in order,
+    each table spelt as control rows write it (`written_table_name`), and the
+    schema of the source database each comes from."""
+    schemas = {
+        local_schema(s.source_name, schema): (s.source_name, schema)
+        for s in rows.active_sources
+        for schema in s.schemas
+    }
     with conn.cursor() as cur:
         cur.execute(
             "select table_schema, table_name, column_name, data_type, udt_name,"
@@ -62,12 +74,19 @@ def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColu
             " order by table_schema, table_name, ordinal_position",
             (list(schemas),),
         )
-        found: dict[Table, list[SourceColumn]] = {}
+        found: dict[tuple[str, str, str], list[SourceColumn]] = {}
         for schema, table, column, *source_type in cur.fetchall():
-            found.setdefault(Table(schemas[schema], table), []).append(
+            found.setdefault((*schemas[schema], table), []).append(
                 SourceColumn(column, *source_type)
             )
-    return {key: tuple(columns) for key, columns in found.items()}
+    holders = Counter((source, table) for source, _, table in found)
+    columns: dict[Table, tuple[SourceColumn, ...]] = {}
+    remote: dict[Table, str] = {}
+    for (source, schema, table), listed in found.items():
+        key = Table(source, written_table_name(schema, table, holders[source, table]))
+        columns[key] = tuple(listed)
+        remote[key] = schema
+    return columns, remote
 
 
 def node_columns(node: NodeMapping, staged: tuple[SourceColumn, ...]) -> list[SourceColumn]:
