@@ -146,13 +146,13 @@ def test_story_survives_at_scale(settings, seed_11):
     messy_emails = scalar(
         settings,
         support,
-        "select count(*) from tickets where customer_email <> lower(trim(customer_email))",
+        "select count(*) from helpdesk.tickets where customer_email <> lower(trim(customer_email))",
     )
     assert messy_emails > 0
     compromised = scalar(
         settings,
         support,
-        "select count(*) from ticket_tag_link join ticket_tags using (tag_id) "
+        "select count(*) from helpdesk.ticket_tag_link join helpdesk.ticket_tags using (tag_id) "
         "where tag_name = 'Account Compromised'",
     )
     assert compromised > 0

@@ -169,8 +169,8 @@ def test_tickets_are_tagged_technical_and_playback(story):
             settings,
             TARGETS.support_db,
             """
-            select g.tag_name, count(*) from ticket_tag_link l
-            join ticket_tags g using (tag_id) group by 1
+            select g.tag_name, count(*) from helpdesk.ticket_tag_link l
+            join helpdesk.ticket_tags g using (tag_id) group by 1
             """,
         )
     )
@@ -181,7 +181,8 @@ def test_tickets_are_tagged_technical_and_playback(story):
 def test_legacy_ticket_emails_differ_only_by_case_or_spaces(story):
     settings, _ = story
     emails = [
-        r[0] for r in rows(settings, TARGETS.support_db, "select customer_email from tickets")
+        r[0]
+        for r in rows(settings, TARGETS.support_db, "select customer_email from helpdesk.tickets")
     ]
     mismatched = rows(
         settings,
@@ -214,9 +215,9 @@ def test_headline_question_has_a_non_trivial_answer(story):
         ("profiles_db", "select full_name from accounts where email = 'taro.yamada@email.jp'", "山田 太郎"),  # noqa: E501
         ("streaming_db", "select title from media_content where media_id = 'MOV-0004'", "Back\\Slash: A Path Story"),  # noqa: E501
         ("streaming_db", "select title from media_content where media_id = 'MOV-0016'", "Tab\tSeparated Lives"),  # noqa: E501
-        ("support_db", "select subject from tickets where ticket_id = 'TCK-1003'", "I didn't change my password!\nSomeone logged in from abroad"),  # noqa: E501
-        ("support_db", "select subject from tickets where ticket_id = 'TCK-1013'", "Audio drifts after\r\nten minutes"),  # noqa: E501
-        ("support_db", "select full_name from agents where agent_id = 2", "Kenji 佐藤"),
+        ("support_db", "select subject from helpdesk.tickets where ticket_id = 'TCK-1003'", "I didn't change my password!\nSomeone logged in from abroad"),  # noqa: E501
+        ("support_db", "select subject from helpdesk.tickets where ticket_id = 'TCK-1013'", "Audio drifts after\r\nten minutes"),  # noqa: E501
+        ("support_db", "select full_name from helpdesk.agents where agent_id = 2", "Kenji 佐藤"),
     ],
 )  # fmt: skip
 def test_odd_characters_round_trip(story, kind, query, expected):
@@ -229,10 +230,10 @@ def test_agents_table_is_there_for_tickets(story):
     dangling = scalar(
         settings,
         TARGETS.support_db,
-        "select count(*) from tickets t where agent_id is not null "
-        "and not exists (select 1 from agents a where a.agent_id = t.agent_id)",
+        "select count(*) from helpdesk.tickets t where agent_id is not null "
+        "and not exists (select 1 from helpdesk.agents a where a.agent_id = t.agent_id)",
     )
-    assert scalar(settings, TARGETS.support_db, "select count(*) from agents") >= 3
+    assert scalar(settings, TARGETS.support_db, "select count(*) from helpdesk.agents") >= 3
     assert dangling == 0
 
 
@@ -290,7 +291,8 @@ def test_the_tables_are_the_columns_read_from_schema_sql(story, kind):
         settings,
         TARGETS.database(kind),
         "select table_name::text, array_agg(column_name::text order by ordinal_position) "
-        "from information_schema.columns where table_schema = 'public' group by 1",
+        "from information_schema.columns "
+        "where table_schema not in ('pg_catalog', 'information_schema') group by 1",
     )
     schema = source_schema(settings.project_dir, kind)
     assert dict(created) == {t.name: list(t.column_names) for t in schema.tables}
