@@ -37,7 +37,7 @@ from c360.errors import ConfigError, ServerUnavailableError
 from c360.pg import connect, ensure_staging_database
 
 # postgres_fdw's error for IMPORT FOREIGN SCHEMA of a schema the source lacks
-FDW_SCHEMA_NOT_FOUND = "HV00B"
+FDW_SCHEMA_NOT_FOUND = "HV00Q"
 # The columns of information_schema.columns the drift test reads, as the catalog
 # foreign table declares them.
 _CATALOG_COLUMNS = (
