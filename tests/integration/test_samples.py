@@ -37,6 +37,11 @@ def source_tables(settings: Settings) -> dict[SourceKind, tuple[str, ...]]:
     return {kind: source_schema(settings.project_dir, kind).table_names for kind in STREAMING.kinds}
 
 
+def qualified(settings: Settings, kind: SourceKind, table: str) -> str:
+    """A table of `kind` as SQL names it: in its schema (support_db's are in helpdesk)."""
+    return f"{source_schema(settings.project_dir, kind).table(table).schema}.{table}"
+
+
 def rows(settings: Settings, database: str, query: str, params: Any = None) -> list[tuple]:
     conn = psycopg2.connect(settings.postgres.dsn(database))
     try:
@@ -61,7 +66,8 @@ def test_every_table_is_loaded_and_counted(story):
     assert set(counts) == {t for tables in source_tables(settings).values() for t in tables}
     for kind, tables in source_tables(settings).items():
         for table in tables:
-            stored = scalar(settings, TARGETS.database(kind), f"select count(*) from {table}")
+            query = f"select count(*) from {qualified(settings, kind, table)}"
+            stored = scalar(settings, TARGETS.database(kind), query)
             assert stored == counts[table] > 0, table
 
 
@@ -124,7 +130,7 @@ def test_events_and_tickets_are_both_recent_and_old(story):
     settings, _ = story
     for database, table, column in (
         (TARGETS.streaming_db, "play_events", "event_timestamp"),
-        (TARGETS.support_db, "tickets", "created_at"),
+        (TARGETS.support_db, "helpdesk.tickets", "created_at"),
     ):
         recent, old, future = rows(
             settings,
@@ -250,7 +256,7 @@ def test_reader_role_reads_but_cannot_write(story, kind):
     settings, _ = story
     password = reader_password(settings, kind, {})
     database = TARGETS.database(kind)
-    table = source_tables(settings)[kind][0]
+    table = qualified(settings, kind, source_tables(settings)[kind][0])
     conn = psycopg2.connect(
         host=settings.postgres.host,
         port=settings.postgres.port,
@@ -271,13 +277,13 @@ def test_reader_role_reads_but_cannot_write(story, kind):
 def test_reloading_gives_identical_rows(story):
     settings, _ = story
     before = {
-        table: checksum(settings, TARGETS.database(kind), table)
+        table: checksum(settings, TARGETS.database(kind), qualified(settings, kind, table))
         for kind, tables in source_tables(settings).items()
         for table in tables
     }
     load_samples(settings, TARGETS)
     after = {
-        table: checksum(settings, TARGETS.database(kind), table)
+        table: checksum(settings, TARGETS.database(kind), qualified(settings, kind, table))
         for kind, tables in source_tables(settings).items()
         for table in tables
     }
