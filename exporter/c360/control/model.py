@@ -141,15 +141,6 @@ def catalog_table(source_name: str) -> tuple[str, str]:
     return CATALOG_SCHEMA, source_name
 
 
-def written_table_name(remote_schema: str, table_name: str, schemas_holding_it: int) -> str:
-    """How control rows write a source table: its name alone when one of the
-    source's schemas has a table of that name, `schema.table` when several do.
-    One spelling per table, so an exclusion written for it applies to every row."""
-    if schemas_holding_it > 1:
-        return f"{remote_schema}{SCHEMA_SEPARATOR}{table_name}"
-    return table_name
-
-
 class Table(NamedTuple):
     """Where a control row reads its rows: a table of an attached source, or,
     with no source_name, a model of this dbt project (an intermediate or mart

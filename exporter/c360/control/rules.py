@@ -21,6 +21,7 @@ from c360.control.model import (
     DANGLING_SEVERITIES,
     FULL,
     NORMALIZE_VALUES,
+    SCHEMA_SEPARATOR,
     STRATEGIES,
     UPDATED_AT,
     ChangeTracking,
@@ -48,6 +49,16 @@ MAX_IDENTIFIER_BYTES = 63
 # A '{' then '{', '%' or '#': a Jinja delimiter, which dbt would evaluate where
 # `models generate` writes a value (descriptions, meta).
 JINJA_PATTERN = re.compile(r"[{][#%{]")
+
+
+def written_table_name(remote_schema: str, table_name: str, schemas_holding_it: int) -> str:
+    """How control rows write a source table: its name alone when one of the
+    source's schemas has a table of that name, `schema.table` when several do
+    (or when the name itself holds the separator). One spelling per table, so
+    an exclusion written for it applies to every row reading it."""
+    if schemas_holding_it > 1 or SCHEMA_SEPARATOR in table_name:
+        return f"{remote_schema}{SCHEMA_SEPARATOR}{table_name}"
+    return table_name
 
 
 def jinja_problems(ref: RowRef, values: Mapping[str, str | None]) -> list[str]:

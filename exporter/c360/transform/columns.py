@@ -16,9 +16,8 @@ from c360.control.model import (
     RowRef,
     Table,
     local_schema,
-    written_table_name,
 )
-from c360.control.rules import extension_properties
+from c360.control.rules import extension_properties, written_table_name
 
 
 @dataclass(frozen=True)

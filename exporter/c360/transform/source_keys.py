@@ -24,8 +24,8 @@ from c360.control.model import (
     DEFAULT_SCHEMA,
     SOURCE_FILE,
     SourceDatabase,
-    written_table_name,
 )
+from c360.control.rules import written_table_name
 from c360.errors import ConfigError
 from c360.pg import open_connection
 from c360.transform.attach import source_password

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from c360.control.load import load_control_rows
-from c360.control.model import CONTROL_DIR, Table, local_schema, written_table_name
-from c360.control.rules import check_columns
+from c360.control.model import CONTROL_DIR, Table, local_schema
+from c360.control.rules import check_columns, written_table_name
 from c360.errors import ConfigError
 from c360.transform.naming import dbt_source, staging_model
 
@@ -65,6 +65,8 @@ def test_local_schemas_dbt_sources_and_staging_models_are_named_by_one_rule() ->
 def test_a_table_is_written_short_unless_two_schemas_share_its_name() -> None:
     assert written_table_name("helpdesk", "tickets", 1) == "tickets"
     assert written_table_name("billing", "contacts", 2) == "billing.contacts"
+    assert written_table_name("public", "a.b", 1) == "public.a.b"
+    assert Table("crm", "public.a.b").remote_table == "a.b"
     assert Table("crm", "billing.contacts").remote_table == "contacts"
     assert Table("crm", "billing.contacts").schema_qualifier == "billing"
     assert Table("crm", "invoices").schema_qualifier is None
