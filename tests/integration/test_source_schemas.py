@@ -184,6 +184,18 @@ def test_a_schema_the_source_lacks_is_refused_naming_its_row(crm: Crm) -> None:
     ) in str(refused.value)
 
 
+def test_a_source_attached_without_its_catalog_is_refused_at_models_generate(crm: Crm) -> None:
+    """An installation attached before the drift test existed: attach again first."""
+    pg_execute(crm.settings, "drop foreign table source_catalog.crm", STAGING_DB)
+    try:
+        with pytest.raises(ConfigError) as refused:
+            render_project(crm.settings, crm.project)
+    finally:
+        attach_sources(crm.settings, crm.project, crm.env)
+    assert "source_catalog holds no catalog of source crm" in str(refused.value)
+    assert "run `c360-export sources attach`" in str(refused.value)
+
+
 def test_columns_added_dropped_or_retyped_in_the_source_are_reported_by_dbt_build(
     crm: Crm,
 ) -> None:

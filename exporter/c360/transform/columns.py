@@ -10,14 +10,17 @@ from psycopg2.extensions import connection as pg_connection_type
 
 from c360 import types
 from c360.control.model import (
+    CATALOG_SCHEMA,
     ControlRows,
     NodeMapping,
     RelationshipMapping,
     RowRef,
     Table,
+    catalog_table,
     local_schema,
 )
 from c360.control.rules import extension_properties, written_table_name
+from c360.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,23 @@ def introspect_columns(
             found.setdefault((*schemas[schema], table), []).append(
                 SourceColumn(column, *source_type)
             )
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (CATALOG_SCHEMA,),
+        )
+        catalogs = {name for (name,) in cur.fetchall()}
+    unattached = [
+        s.source_name
+        for s in rows.active_sources
+        if catalog_table(s.source_name)[1] not in catalogs
+    ]
+    if unattached:
+        # attached before sources had a catalog (an upgrade): dbt's drift test would fail
+        raise ConfigError(
+            f"{CATALOG_SCHEMA} holds no catalog of source {', '.join(unattached)} (attached "
+            "by an older c360), which dbt's test source_columns_match reads: run "
+            "`c360-export sources attach`"
+        )
     holders = Counter((source, table) for source, _, table in found)
     columns: dict[Table, tuple[SourceColumn, ...]] = {}
     remote: dict[Table, str] = {}
