@@ -160,8 +160,8 @@ def _missing_table(rows: ControlRows, table: Table, remote_schemas: Mapping[Tabl
     if table.schema_qualifier is None and len(holders) > 1:
         return (
             f"table_name {name!r} is ambiguous: schemas {' and '.join(holders)} of source "
-            f"{source.source_name!r} both have a table {name}; write "
-            + " or ".join(f"{schema}.{name}" for schema in holders)
+            f"{source.source_name!r} {'both' if len(holders) == 2 else 'each'} have a table "
+            f"{name}; write " + " or ".join(f"{schema}.{name}" for schema in holders)
         )
     if table.schema_qualifier is not None and holders == [table.schema_qualifier]:
         return (
