@@ -60,6 +60,7 @@ from c360.config import Settings  # noqa: E402
 from c360.pg import open_connection  # noqa: E402
 from c360.samples.load import SOURCE_KINDS, SourceTargets, reader_environment  # noqa: E402
 from c360.transform.dbt import copy_project, dbt_environment, dbt_executable  # noqa: E402
+from psycopg2 import sql  # noqa: E402
 
 EXPORTER_STAGES = ("bulk", "merge_clear", "merge", "incremental")
 
@@ -197,11 +198,15 @@ def count_source_rows(ctx: Context) -> dict[str, int]:
         conn = _pg(ctx, ctx.source_db(kind))
         try:
             with conn.cursor() as cur:
+                # every table schema.sql creates, in whichever schema (support_db's helpdesk)
                 cur.execute(
-                    "select tablename from pg_tables where schemaname = 'public' order by 1"
+                    "select schemaname, tablename from pg_tables where schemaname not in"
+                    " ('pg_catalog', 'information_schema') order by 2"
                 )
-                for (table,) in cur.fetchall():
-                    cur.execute(f'select count(*) from public."{table}"')
+                for schema, table in cur.fetchall():
+                    cur.execute(
+                        sql.SQL("select count(*) from {}").format(sql.Identifier(schema, table))
+                    )
                     counts[f"{kind}.{table}"] = int(cur.fetchone()[0])
         finally:
             conn.close()
@@ -291,9 +296,9 @@ CHANGES: dict[str, tuple[str, ...]] = {
     ),
     "support_db": (
         # the desk's application sets last_updated_at with every change it makes
-        "update tickets set customer_email = upper(customer_email), last_updated_at = now()"
-        " where abs(hashtext(ticket_id)) % 100 = 0",
-        "delete from ticket_tag_link where abs(hashtext(ticket_id)) % 100 = 1",
+        "update helpdesk.tickets set customer_email = upper(customer_email),"
+        " last_updated_at = now() where abs(hashtext(ticket_id)) % 100 = 0",
+        "delete from helpdesk.ticket_tag_link where abs(hashtext(ticket_id)) % 100 = 1",
     ),
 }
 

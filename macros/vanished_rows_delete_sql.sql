@@ -12,12 +12,12 @@
     {%- endif -%}
     {%- set tracked = c360_checked_meta(
         model.config.get('meta', {}).get('c360'),
-        ['source_name', 'table_name', 'key_columns'],
+        ['dbt_source', 'remote_table', 'key_columns'],
         'model ' ~ model.name
     ) -%}
 delete from {{ this }} as staged
 where not exists (
-    select from {{ source(tracked.source_name, tracked.table_name) }} as source_rows
+    select from {{ source(tracked.dbt_source, tracked.remote_table) }} as source_rows
     where
     {%- for key in tracked.key_columns %}
         {{ "and " if not loop.first }}source_rows.{{ c360_quote(key) }} = staged.{{ c360_quote(key) }}

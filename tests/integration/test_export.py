@@ -34,7 +34,10 @@ SPECIAL_VALUES = {
         "select account_id::text, full_name from accounts",
     ),
     ("Media", "media_id", "title"): ("streaming_db", "select media_id, title from media_content"),
-    ("Ticket", "ticket_id", "subject"): ("support_db", "select ticket_id, subject from tickets"),
+    ("Ticket", "ticket_id", "subject"): (
+        "support_db",
+        "select ticket_id, subject from helpdesk.tickets",
+    ),
 }
 
 

@@ -15,7 +15,7 @@ from c360.config import Settings
 from c360.errors import ConfigError
 from c360.samples.domains import STREAMING
 from c360.samples.generator import ScaleCounts, generate
-from c360.samples.load import SOURCE_KINDS, SourceTargets, drop_database, source_schema
+from c360.samples.load import SOURCE_KINDS, SourceKind, SourceTargets, drop_database, source_schema
 from typer.testing import CliRunner
 
 PREFIXES = ("t_gen_a_", "t_gen_b_", "t_gen_c_", "t_gen_d_", "t_gen_cli_")
@@ -39,9 +39,14 @@ def scalar(settings: Settings, database: str, query: str) -> Any:
         conn.close()
 
 
-def source_tables(settings: Settings) -> dict[str, tuple[str, ...]]:
+def source_tables(settings: Settings) -> dict[SourceKind, tuple[str, ...]]:
     """Each kind's tables, as its schema.sql creates them."""
     return {kind: source_schema(settings.project_dir, kind).table_names for kind in STREAMING.kinds}
+
+
+def qualified(settings: Settings, kind: SourceKind, table: str) -> str:
+    """A table of `kind` as SQL names it: in its schema (support_db's are in helpdesk)."""
+    return f"{source_schema(settings.project_dir, kind).table(table).schema}.{table}"
 
 
 def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
@@ -49,7 +54,8 @@ def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
         table: scalar(
             settings,
             targets.database(kind),
-            f"select md5(string_agg(t::text, E'\\n' order by t::text)) from {table} t",
+            "select md5(string_agg(t::text, E'\\n' order by t::text)) "
+            f"from {qualified(settings, kind, table)} t",
         )
         for kind, tables in source_tables(settings).items()
         for table in tables
@@ -58,7 +64,11 @@ def checksums(settings: Settings, targets: SourceTargets) -> dict[str, str]:
 
 def stored_counts(settings: Settings, targets: SourceTargets) -> dict[str, int]:
     return {
-        table: scalar(settings, targets.database(kind), f"select count(*) from {table}")
+        table: scalar(
+            settings,
+            targets.database(kind),
+            f"select count(*) from {qualified(settings, kind, table)}",
+        )
         for kind, tables in source_tables(settings).items()
         for table in tables
     }
@@ -146,13 +156,13 @@ def test_story_survives_at_scale(settings, seed_11):
     messy_emails = scalar(
         settings,
         support,
-        "select count(*) from tickets where customer_email <> lower(trim(customer_email))",
+        "select count(*) from helpdesk.tickets where customer_email <> lower(trim(customer_email))",
     )
     assert messy_emails > 0
     compromised = scalar(
         settings,
         support,
-        "select count(*) from ticket_tag_link join ticket_tags using (tag_id) "
+        "select count(*) from helpdesk.ticket_tag_link join helpdesk.ticket_tags using (tag_id) "
         "where tag_name = 'Account Compromised'",
     )
     assert compromised > 0

@@ -260,7 +260,7 @@ def expected_dangling(settings: Settings, targets: SourceTargets) -> dict[str, i
         "select account_id_from_token::text, ip_address, device_fingerprint from play_events",
         streaming,
     )
-    tickets = pg_rows(settings, "select customer_email from tickets", support)
+    tickets = pg_rows(settings, "select customer_email from helpdesk.tickets", support)
     lost_media = pg_rows(
         settings,
         "select count(*) from play_events e where media_id is not null and not exists"

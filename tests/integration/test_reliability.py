@@ -436,7 +436,7 @@ def test_dangling_rows_reach_the_summary_and_the_audit(graph_tables, exported):
     }
     tickets = pg_rows(
         graph_tables,
-        "select lower(trim(customer_email)) from tickets where customer_email is not null",
+        "select lower(trim(customer_email)) from helpdesk.tickets where customer_email is not null",
         "support_db",
     )
     expected = sum(1 for (email,) in tickets if email not in emails)

@@ -37,6 +37,11 @@ def source_tables(settings: Settings) -> dict[SourceKind, tuple[str, ...]]:
     return {kind: source_schema(settings.project_dir, kind).table_names for kind in STREAMING.kinds}
 
 
+def qualified(settings: Settings, kind: SourceKind, table: str) -> str:
+    """A table of `kind` as SQL names it: in its schema (support_db's are in helpdesk)."""
+    return f"{source_schema(settings.project_dir, kind).table(table).schema}.{table}"
+
+
 def rows(settings: Settings, database: str, query: str, params: Any = None) -> list[tuple]:
     conn = psycopg2.connect(settings.postgres.dsn(database))
     try:
@@ -61,7 +66,8 @@ def test_every_table_is_loaded_and_counted(story):
     assert set(counts) == {t for tables in source_tables(settings).values() for t in tables}
     for kind, tables in source_tables(settings).items():
         for table in tables:
-            stored = scalar(settings, TARGETS.database(kind), f"select count(*) from {table}")
+            query = f"select count(*) from {qualified(settings, kind, table)}"
+            stored = scalar(settings, TARGETS.database(kind), query)
             assert stored == counts[table] > 0, table
 
 
@@ -124,7 +130,7 @@ def test_events_and_tickets_are_both_recent_and_old(story):
     settings, _ = story
     for database, table, column in (
         (TARGETS.streaming_db, "play_events", "event_timestamp"),
-        (TARGETS.support_db, "tickets", "created_at"),
+        (TARGETS.support_db, "helpdesk.tickets", "created_at"),
     ):
         recent, old, future = rows(
             settings,
@@ -169,8 +175,8 @@ def test_tickets_are_tagged_technical_and_playback(story):
             settings,
             TARGETS.support_db,
             """
-            select g.tag_name, count(*) from ticket_tag_link l
-            join ticket_tags g using (tag_id) group by 1
+            select g.tag_name, count(*) from helpdesk.ticket_tag_link l
+            join helpdesk.ticket_tags g using (tag_id) group by 1
             """,
         )
     )
@@ -181,7 +187,8 @@ def test_tickets_are_tagged_technical_and_playback(story):
 def test_legacy_ticket_emails_differ_only_by_case_or_spaces(story):
     settings, _ = story
     emails = [
-        r[0] for r in rows(settings, TARGETS.support_db, "select customer_email from tickets")
+        r[0]
+        for r in rows(settings, TARGETS.support_db, "select customer_email from helpdesk.tickets")
     ]
     mismatched = rows(
         settings,
@@ -214,9 +221,9 @@ def test_headline_question_has_a_non_trivial_answer(story):
         ("profiles_db", "select full_name from accounts where email = 'taro.yamada@email.jp'", "山田 太郎"),  # noqa: E501
         ("streaming_db", "select title from media_content where media_id = 'MOV-0004'", "Back\\Slash: A Path Story"),  # noqa: E501
         ("streaming_db", "select title from media_content where media_id = 'MOV-0016'", "Tab\tSeparated Lives"),  # noqa: E501
-        ("support_db", "select subject from tickets where ticket_id = 'TCK-1003'", "I didn't change my password!\nSomeone logged in from abroad"),  # noqa: E501
-        ("support_db", "select subject from tickets where ticket_id = 'TCK-1013'", "Audio drifts after\r\nten minutes"),  # noqa: E501
-        ("support_db", "select full_name from agents where agent_id = 2", "Kenji 佐藤"),
+        ("support_db", "select subject from helpdesk.tickets where ticket_id = 'TCK-1003'", "I didn't change my password!\nSomeone logged in from abroad"),  # noqa: E501
+        ("support_db", "select subject from helpdesk.tickets where ticket_id = 'TCK-1013'", "Audio drifts after\r\nten minutes"),  # noqa: E501
+        ("support_db", "select full_name from helpdesk.agents where agent_id = 2", "Kenji 佐藤"),
     ],
 )  # fmt: skip
 def test_odd_characters_round_trip(story, kind, query, expected):
@@ -229,10 +236,10 @@ def test_agents_table_is_there_for_tickets(story):
     dangling = scalar(
         settings,
         TARGETS.support_db,
-        "select count(*) from tickets t where agent_id is not null "
-        "and not exists (select 1 from agents a where a.agent_id = t.agent_id)",
+        "select count(*) from helpdesk.tickets t where agent_id is not null "
+        "and not exists (select 1 from helpdesk.agents a where a.agent_id = t.agent_id)",
     )
-    assert scalar(settings, TARGETS.support_db, "select count(*) from agents") >= 3
+    assert scalar(settings, TARGETS.support_db, "select count(*) from helpdesk.agents") >= 3
     assert dangling == 0
 
 
@@ -249,7 +256,7 @@ def test_reader_role_reads_but_cannot_write(story, kind):
     settings, _ = story
     password = reader_password(settings, kind, {})
     database = TARGETS.database(kind)
-    table = source_tables(settings)[kind][0]
+    table = qualified(settings, kind, source_tables(settings)[kind][0])
     conn = psycopg2.connect(
         host=settings.postgres.host,
         port=settings.postgres.port,
@@ -270,13 +277,13 @@ def test_reader_role_reads_but_cannot_write(story, kind):
 def test_reloading_gives_identical_rows(story):
     settings, _ = story
     before = {
-        table: checksum(settings, TARGETS.database(kind), table)
+        table: checksum(settings, TARGETS.database(kind), qualified(settings, kind, table))
         for kind, tables in source_tables(settings).items()
         for table in tables
     }
     load_samples(settings, TARGETS)
     after = {
-        table: checksum(settings, TARGETS.database(kind), table)
+        table: checksum(settings, TARGETS.database(kind), qualified(settings, kind, table))
         for kind, tables in source_tables(settings).items()
         for table in tables
     }
@@ -290,7 +297,8 @@ def test_the_tables_are_the_columns_read_from_schema_sql(story, kind):
         settings,
         TARGETS.database(kind),
         "select table_name::text, array_agg(column_name::text order by ordinal_position) "
-        "from information_schema.columns where table_schema = 'public' group by 1",
+        "from information_schema.columns "
+        "where table_schema not in ('pg_catalog', 'information_schema') group by 1",
     )
     schema = source_schema(settings.project_dir, kind)
     assert dict(created) == {t.name: list(t.column_names) for t in schema.tables}

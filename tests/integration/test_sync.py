@@ -201,7 +201,7 @@ def mutate(settings: Settings, rng: random.Random, round_no: int) -> dict[str, A
 
     # support_db first: the tickets' emails pick the accounts whose email moves
     ticket_emails = column(
-        settings, "support_db", "select distinct lower(trim(customer_email)) from tickets"
+        settings, "support_db", "select distinct lower(trim(customer_email)) from helpdesk.tickets"
     )
     accounts = pg_rows(
         settings, "select account_id::text, email from accounts order by account_id", "profiles_db"
@@ -346,32 +346,39 @@ def mutate(settings: Settings, rng: random.Random, round_no: int) -> dict[str, A
 
     # support_db
     links = pg_rows(
-        settings, "select ticket_id, tag_id from ticket_tag_link order by 1, 2", "support_db"
+        settings,
+        "select ticket_id, tag_id from helpdesk.ticket_tag_link order by 1, 2",
+        "support_db",
     )
     for ticket_id, tag_id in rng.sample(links, 2):
         execute(
             settings,
             "support_db",
-            "delete from ticket_tag_link where ticket_id = %s and tag_id = %s",
+            "delete from helpdesk.ticket_tag_link where ticket_id = %s and tag_id = %s",
             (ticket_id, tag_id),
         )
-    tickets = column(settings, "support_db", "select ticket_id from tickets order by 1")
+    tickets = column(settings, "support_db", "select ticket_id from helpdesk.tickets order by 1")
     closed = rng.choice(tickets)
-    execute(settings, "support_db", "delete from ticket_tag_link where ticket_id = %s", (closed,))
-    execute(settings, "support_db", "delete from tickets where ticket_id = %s", (closed,))
+    execute(
+        settings,
+        "support_db",
+        "delete from helpdesk.ticket_tag_link where ticket_id = %s",
+        (closed,),
+    )
+    execute(settings, "support_db", "delete from helpdesk.tickets where ticket_id = %s", (closed,))
     edited = rng.choice([t for t in tickets if t != closed])
     execute(
         settings,
         "support_db",
-        "update tickets set subject = null, status = 'Closed' where ticket_id = %s",
+        "update helpdesk.tickets set subject = null, status = 'Closed' where ticket_id = %s",
         (edited,),
     )
-    tags = column(settings, "support_db", "select tag_id from ticket_tags order by 1")
+    tags = column(settings, "support_db", "select tag_id from helpdesk.ticket_tags order by 1")
     new_ticket = f"T-{tag}"
     execute(
         settings,
         "support_db",
-        "insert into tickets (ticket_id, customer_email, subject, status, created_at)"
+        "insert into helpdesk.tickets (ticket_id, customer_email, subject, status, created_at)"
         " values (%s, %s, 'new', 'open', %s)",
         # typed by an agent: case and spaces differ from the account's email
         (new_ticket, f"  {rng.choice(accounts)[1].upper()} ", base),
@@ -379,7 +386,7 @@ def mutate(settings: Settings, rng: random.Random, round_no: int) -> dict[str, A
     execute(
         settings,
         "support_db",
-        "insert into ticket_tag_link (ticket_id, tag_id) values (%s, %s)",
+        "insert into helpdesk.ticket_tag_link (ticket_id, tag_id) values (%s, %s)",
         (new_ticket, rng.choice(tags)),
     )
     return {"victim": victim[0], "victim_methods": victim_methods}

@@ -154,7 +154,7 @@ def expected_counts(settings: Settings, targets: SourceTargets) -> dict[str, int
         "select account_id_from_token, event_id, ip_address, device_fingerprint from play_events",
         streaming,
     )
-    tickets = query(settings, "select ticket_id, customer_email from tickets", support)
+    tickets = query(settings, "select ticket_id, customer_email from helpdesk.tickets", support)
     emails: dict[str, list[Any]] = {}
     for account_id, email in accounts.items():
         emails.setdefault(email.strip().lower(), []).append(account_id)
@@ -166,8 +166,8 @@ def expected_counts(settings: Settings, targets: SourceTargets) -> dict[str, int
         "node_media": one("select count(*) from media_content", streaming),
         "node_play_event": len(events),
         "node_ticket": len(tickets),
-        "node_tag": one("select count(*) from ticket_tags", support),
-        "node_ticket_tag_link": one("select count(*) from ticket_tag_link", support),
+        "node_tag": one("select count(*) from helpdesk.ticket_tags", support),
+        "node_ticket_tag_link": one("select count(*) from helpdesk.ticket_tag_link", support),
         "node_ip_address": len({e[2] for e in events if e[2] is not None}),
         "node_device": len({e[3] for e in events if e[3] is not None}),
         "edge_has_payment_method": one(
@@ -191,9 +191,9 @@ def expected_counts(settings: Settings, targets: SourceTargets) -> dict[str, int
             streaming,
         ),
         "edge_tagged_with": one(
-            "select count(distinct (t.ticket_id, g.tag_id)) from tickets t"
-            " join ticket_tag_link l on l.ticket_id = t.ticket_id"
-            " join ticket_tags g on g.tag_id = l.tag_id",
+            "select count(distinct (t.ticket_id, g.tag_id)) from helpdesk.tickets t"
+            " join helpdesk.ticket_tag_link l on l.ticket_id = t.ticket_id"
+            " join helpdesk.ticket_tags g on g.tag_id = l.tag_id",
             support,
         ),
         "edge_submitted": len(
@@ -358,7 +358,7 @@ def test_an_exclusion_row_removes_the_column(extended_build):
 def test_a_new_label_needs_only_control_rows(extended_build, sources):
     settings = extended_build.settings
     support = sources.database("support_db")
-    agents = query(settings, "select count(*) from agents", support)[0][0]
+    agents = query(settings, "select count(*) from helpdesk.agents", support)[0][0]
     assert agents > 0
     assert count(settings, "node_agent") == agents
     assert columns(settings, "graph", "node_agent") == ["agent_id", "full_name", "team", "hired_at"]
@@ -368,8 +368,8 @@ def test_a_new_label_needs_only_control_rows(extended_build, sources):
     assert catalog == [("node_agent", ["agent_id"])]
     handled = query(
         settings,
-        "select count(distinct (a.agent_id, t.ticket_id)) from agents a"
-        " join tickets t on t.agent_id = a.agent_id",
+        "select count(distinct (a.agent_id, t.ticket_id)) from helpdesk.agents a"
+        " join helpdesk.tickets t on t.agent_id = a.agent_id",
         support,
     )[0][0]
     assert handled > 0
@@ -381,8 +381,8 @@ def test_a_relationship_through_a_junction_table(extended_build, sources):
     support, profiles = sources.database("support_db"), sources.database("profiles_db")
     agent_emails = query(
         settings,
-        "select distinct a.agent_id, lower(trim(t.customer_email)) from agents a"
-        " join tickets t on t.agent_id = a.agent_id",
+        "select distinct a.agent_id, lower(trim(t.customer_email)) from helpdesk.agents a"
+        " join helpdesk.tickets t on t.agent_id = a.agent_id",
         support,
     )
     accounts = query(settings, "select account_id::text, email from accounts", profiles)

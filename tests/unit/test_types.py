@@ -24,7 +24,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 CONTROL = {
     "source_databases": [
         "source_name,host,port,database_name,user_name,password_env_var,fetch_size,"
-        "is_active,description",
+        "is_active,description,schemas",
         "shop,,,shop_db,shop_reader,C360_SHOP_DB_PASSWORD,,true,Shop.",
     ],
     "node_label_mappings": [

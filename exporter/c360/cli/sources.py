@@ -39,7 +39,11 @@ def attach(
         attached = attach_sources(settings, project_dir)
     out = stdout()
     for source in attached:
-        out.print(f"{source.schema}: {len(source.tables)} tables ({', '.join(source.tables)})")
+        for schema in source.schemas:
+            out.print(
+                f"{schema.local_schema} ({source.source_name}, schema {schema.remote_schema}): "
+                f"{len(schema.tables)} tables ({', '.join(schema.tables)})"
+            )
     stderr().print(
         f"attached {len(attached)} sources to {settings.postgres.staging_database}; "
         "next: c360-export models generate, then dbt build"

@@ -10,6 +10,7 @@ from typing import TypeVar
 from c360.control.model import (
     CONTROL_DIR,
     DEFAULT_FETCH_SIZE,
+    DEFAULT_SCHEMA,
     EXCLUSION_FILE,
     NODE_FILE,
     RELATIONSHIP_FILE,
@@ -170,6 +171,7 @@ def _source(row: _Row) -> SourceDatabase:
         fetch_size=row.integer("fetch_size", default=DEFAULT_FETCH_SIZE) or DEFAULT_FETCH_SIZE,
         is_active=row.boolean("is_active"),
         description=row.optional("description") or "",
+        schemas=row.words("schemas") or (DEFAULT_SCHEMA,),
         ref=row.ref,
     )
 

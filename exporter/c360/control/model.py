@@ -15,8 +15,14 @@ from typing import NamedTuple
 
 CONTROL_DIR = Path("seeds") / "control"
 DEFAULT_FETCH_SIZE = 50_000
-# The schema of the staging database that holds a source's foreign tables.
+# The schema of a source database whose tables a row with blank `schemas` exposes.
+DEFAULT_SCHEMA = "public"
+# The schemas of the staging database that hold a source's foreign tables
+# (local_schema), and the one holding each source's catalog (catalog_table).
 SOURCE_SCHEMA_PREFIX = "src_"
+CATALOG_SCHEMA = "source_catalog"
+# Separates a schema from a table in a control row's table_name (`helpdesk.tickets`).
+SCHEMA_SEPARATOR = "."
 NORMALIZE_VALUES = ("lower_trim",)
 # The first is what a blank dangling_severity means.
 DANGLING_SEVERITIES = ("warn", "error")
@@ -58,6 +64,7 @@ SOURCE_FILE = ControlFile(
         "fetch_size",
         "is_active",
         "description",
+        "schemas",
     ),
     ("source_name",),
 )
@@ -119,9 +126,19 @@ TRACKING_FILE = ControlFile(
 CONTROL_FILES = (SOURCE_FILE, NODE_FILE, EXCLUSION_FILE, RELATIONSHIP_FILE, TRACKING_FILE)
 
 
-def source_schema(source_name: str) -> str:
-    """The staging-database schema holding a source's foreign tables."""
-    return f"{SOURCE_SCHEMA_PREFIX}{source_name}"
+def local_schema(source_name: str, remote_schema: str) -> str:
+    """The staging-database schema holding the foreign tables of one schema of a
+    source: `src_<source>` for its `public` schema (the name before sources had
+    several), `src_<source>__<schema>` for any other."""
+    if remote_schema == DEFAULT_SCHEMA:
+        return f"{SOURCE_SCHEMA_PREFIX}{source_name}"
+    return f"{SOURCE_SCHEMA_PREFIX}{source_name}__{remote_schema}"
+
+
+def catalog_table(source_name: str) -> tuple[str, str]:
+    """The foreign table (schema, name) over a source's information_schema.columns,
+    which the drift test compares with the columns `models generate` recorded."""
+    return CATALOG_SCHEMA, source_name
 
 
 class Table(NamedTuple):
@@ -135,6 +152,20 @@ class Table(NamedTuple):
     @property
     def is_model(self) -> bool:
         return self.source_name is None
+
+    @property
+    def schema_qualifier(self) -> str | None:
+        """The schema a qualified name (`helpdesk.tickets`) gives; None for a short name."""
+        if self.source_name is None or SCHEMA_SEPARATOR not in self.table_name:
+            return None
+        return self.table_name.split(SCHEMA_SEPARATOR, 1)[0]
+
+    @property
+    def remote_table(self) -> str:
+        """The table's own name in its source schema: `tickets` for `helpdesk.tickets`."""
+        if self.schema_qualifier is None:
+            return self.table_name
+        return self.table_name.split(SCHEMA_SEPARATOR, 1)[1]
 
     def __str__(self) -> str:
         if self.source_name is None:
@@ -165,6 +196,8 @@ class SourceDatabase:
     fetch_size: int
     is_active: bool
     description: str
+    # the source database's schemas whose tables it exposes; (DEFAULT_SCHEMA,) when blank
+    schemas: tuple[str, ...]
     ref: RowRef = field(compare=False)
 
 

@@ -21,6 +21,7 @@ from c360.control.model import (
     DANGLING_SEVERITIES,
     FULL,
     NORMALIZE_VALUES,
+    SCHEMA_SEPARATOR,
     STRATEGIES,
     UPDATED_AT,
     ChangeTracking,
@@ -30,7 +31,7 @@ from c360.control.model import (
     RowRef,
     SourceDatabase,
     Table,
-    source_schema,
+    local_schema,
 )
 from c360.errors import ConfigError
 
@@ -40,9 +41,24 @@ LABEL_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
 # Source names become dbt source names and schema names (src_<source_name>).
 SOURCE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 ENV_VAR_PATTERN = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# A source's schemas become parts of local schema, dbt source and staging model
+# names (src_<source>__<schema>, stg_<source>__<schema>__<table>): plain names only.
+SCHEMA_NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+# PostgreSQL truncates longer identifiers (NAMEDATALEN - 1), in bytes.
+MAX_IDENTIFIER_BYTES = 63
 # A '{' then '{', '%' or '#': a Jinja delimiter, which dbt would evaluate where
 # `models generate` writes a value (descriptions, meta).
 JINJA_PATTERN = re.compile(r"[{][#%{]")
+
+
+def written_table_name(remote_schema: str, table_name: str, schemas_holding_it: int) -> str:
+    """How control rows write a source table: its name alone when one of the
+    source's schemas has a table of that name, `schema.table` when several do
+    (or when the name itself holds the separator). One spelling per table, so
+    an exclusion written for it applies to every row reading it."""
+    if schemas_holding_it > 1 or SCHEMA_SEPARATOR in table_name:
+        return f"{remote_schema}{SCHEMA_SEPARATOR}{table_name}"
+    return table_name
 
 
 def jinja_problems(ref: RowRef, values: Mapping[str, str | None]) -> list[str]:
@@ -56,14 +72,21 @@ def jinja_problems(ref: RowRef, values: Mapping[str, str | None]) -> list[str]:
     ]
 
 
-def check_columns(rows: ControlRows, columns: Mapping[Table, Sequence[str]]) -> None:
+def check_columns(
+    rows: ControlRows,
+    columns: Mapping[Table, Sequence[str]],
+    remote_schemas: Mapping[Table, str] | None = None,
+) -> None:
     """Check every table, model and column the active rows name against the
-    attached foreign tables and the project's models (`columns`: table -> names)."""
+    attached foreign tables and the project's models (`columns`: table -> names,
+    source tables spelt as `written_table_name` says; `remote_schemas`: each
+    source table's schema in its database, which messages name)."""
     problems: list[str] = []
+    remote_schemas = remote_schemas or {}
 
     def need(ref: RowRef, what: str, table: Table, names: Iterable[str]) -> None:
         if table not in columns:
-            problems.append(f"{ref}: {_missing_table(table)}")
+            problems.append(f"{ref}: {_missing_table(rows, table, remote_schemas)}")
             return
         excluded = set(rows.excluded_columns(*table))
         for name in names:
@@ -97,7 +120,10 @@ def check_columns(rows: ControlRows, columns: Mapping[Table, Sequence[str]]) -> 
         if source is None or not source.is_active:
             continue
         table = columns.get(Table(rule.source_name, rule.table_name))
-        if table is None or rule.column_name not in table:
+        if table is None:
+            missing = _missing_table(rows, Table(rule.source_name, rule.table_name), remote_schemas)
+            problems.append(f"{rule.ref}: {missing}")
+        elif rule.column_name not in table:
             problems.append(
                 f"{rule.ref}: column {rule.source_name}.{rule.table_name}."
                 f"{rule.column_name} does not exist in the attached source"
@@ -113,17 +139,44 @@ def _checked_tracking(rows: ControlRows) -> tuple[ChangeTracking, ...]:
     return tuple(t for t in rows.tracking if t.is_active and t.source_name in active)
 
 
-def _missing_table(table: Table) -> str:
+def _missing_table(rows: ControlRows, table: Table, remote_schemas: Mapping[Table, str]) -> str:
+    """Why a row's table is not among the attached ones: a model that does not
+    exist, a short name two schemas share, a qualified name that needs none, or
+    a table no schema of the source has."""
     if table.is_model:
         return (
             f"table_name {table.table_name!r} names no model of this dbt project (its "
             "source_name is blank, which means a model: models/**/"
             f"{table.table_name}.sql with its columns declared in YAML)"
         )
+    source = rows.source(table.source_name or "")
+    name = table.remote_table
+    holders = sorted(
+        schema
+        for attached, schema in remote_schemas.items()
+        if attached.source_name == source.source_name and attached.remote_table == name
+    )
+    listed = " ".join(source.schemas)
+    if table.schema_qualifier is None and len(holders) > 1:
+        return (
+            f"table_name {name!r} is ambiguous: schemas {' and '.join(holders)} of source "
+            f"{source.source_name!r} {'both' if len(holders) == 2 else 'each'} have a table "
+            f"{name}; write " + " or ".join(f"{schema}.{name}" for schema in holders)
+        )
+    if table.schema_qualifier is not None and holders == [table.schema_qualifier]:
+        return (
+            f"table_name {table.table_name!r}: schema {table.schema_qualifier} is the only "
+            f"schema of source {source.source_name!r} with a table {name}, so it is written "
+            f"short: {name}"
+        )
+    where = (
+        f"schema {table.schema_qualifier}"
+        if table.schema_qualifier is not None
+        else f"the schemas of source {source.source_name!r} ({listed})"
+    )
     return (
-        f"table {table.table_name!r} does not exist in source {table.source_name!r} (schema "
-        f"{source_schema(table.source_name or '')}); run `c360-export sources attach` "
-        "after adding a source table"
+        f"table {name!r} does not exist in {where} (or {source.user_name} may not read "
+        f"it); run `c360-export sources attach` after adding a source table ({source.ref})"
     )
 
 
@@ -178,6 +231,8 @@ def row_problems(rows: ControlRows) -> list[str]:
                 f"(matching {ENV_VAR_PATTERN.pattern}), never hold a password"
             )
     problems += _duplicates(((s.source_name, s.ref) for s in rows.sources), "source_name")
+    problems += _schema_problems(rows.sources)
+    problems += _qualifier_problems(rows, sources)
 
     for node in rows.nodes:
         if not LABEL_PATTERN.fullmatch(node.label):
@@ -259,6 +314,59 @@ def row_problems(rows: ControlRows) -> list[str]:
     problems += _duplicates(
         ((str(t.table), t.ref) for t in rows.tracking), "change tracking row for this table"
     )
+    return problems
+
+
+def _schema_problems(sources: Sequence[SourceDatabase]) -> list[str]:
+    """Schemas a source row cannot name: not a plain name, twice, or one whose
+    local schema another source's schema (or the length limit) would take."""
+    problems: list[str] = []
+    local: list[tuple[str, RowRef]] = []
+    for source in sources:
+        for schema in source.schemas:
+            if not SCHEMA_NAME_PATTERN.fullmatch(schema):
+                problems.append(
+                    f"{source.ref}: schema {schema!r} must match {SCHEMA_NAME_PATTERN.pattern}"
+                )
+                continue
+            name = local_schema(source.source_name, schema)
+            if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+                problems.append(
+                    f"{source.ref}: the local schema {name} of schema {schema} is longer than "
+                    f"PostgreSQL's {MAX_IDENTIFIER_BYTES} bytes; shorten source_name"
+                )
+            local.append((name, source.ref))
+        problems += _duplicates(((s, source.ref) for s in source.schemas), "schema in schemas")
+    seen: dict[str, RowRef] = {}
+    for name, ref in local:
+        first = seen.setdefault(name, ref)
+        if first != ref:
+            problems.append(
+                f"{ref}: its local schema {name} is also that of the source at line "
+                f"{first.line}; rename one source_name"
+            )
+    return problems
+
+
+def _qualifier_problems(rows: ControlRows, sources: Mapping[str, SourceDatabase]) -> list[str]:
+    """A qualified table_name (`helpdesk.tickets`) whose schema is not one its
+    source's row names in `schemas`."""
+    named: list[tuple[RowRef, Table]] = [(n.ref, n.table) for n in rows.nodes]
+    named += [(r.ref, r.via) for r in rows.relationships if r.via is not None]
+    named += [(e.ref, Table(e.source_name, e.table_name)) for e in rows.exclusions]
+    named += [(t.ref, t.table) for t in rows.tracking]
+    problems = []
+    for ref, table in named:
+        source = sources.get(table.source_name or "")
+        if source is None or table.schema_qualifier is None:
+            continue
+        if table.schema_qualifier not in source.schemas:
+            problems.append(
+                f"{ref}: table_name {table.table_name!r} names schema "
+                f"{table.schema_qualifier!r}, which is not among the schemas of source "
+                f"{source.source_name!r} ({' '.join(source.schemas)}: {source.ref}); add it "
+                "there and run `c360-export sources attach`"
+            )
     return problems
 
 

@@ -212,13 +212,16 @@ def _drop_and_create(settings: Settings, database: str, create: bool) -> None:
         conn.close()
 
 
-# Every ordinary or partitioned table of `public` and its columns, in order.
-_CREATED_COLUMNS = """
-select c.relname::text, array_agg(a.attname::text order by a.attnum)
+# The database's own schemas (not PostgreSQL's), where schema.sql creates tables.
+_USER_SCHEMAS = "n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')"
+# Every ordinary or partitioned table of those schemas and its columns, in order.
+_CREATED_COLUMNS = f"""
+select n.nspname::text, c.relname::text, array_agg(a.attname::text order by a.attnum)
 from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
-group by c.relname
+where {_USER_SCHEMAS} and c.relkind in ('r', 'p')
+group by n.nspname, c.relname
 """
 
 
@@ -227,8 +230,8 @@ def apply_schema(conn: pg_connection, schema: SourceSchema) -> None:
     with conn.cursor() as cur:
         cur.execute(schema.sql)
         cur.execute(_CREATED_COLUMNS)
-        created = {table: tuple(columns) for table, columns in cur.fetchall()}
-    read = {table.name: table.column_names for table in schema.tables}
+        created = {f"{ns}.{table}": tuple(columns) for ns, table, columns in cur.fetchall()}
+    read = {f"{table.schema}.{table.name}": table.column_names for table in schema.tables}
     differences = [
         f"{table}: read {read.get(table)}, created {created.get(table)}"
         for table in sorted(read.keys() | created.keys())
@@ -273,7 +276,8 @@ def copy_table(
     """COPY `load` into `table`, in its columns; returns the number of rows PostgreSQL stored."""
     # freeze: the table was created in this transaction, so rows can skip later hint-bit writes
     statement = sql.SQL("copy {} ({}) from stdin with (freeze)").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.column_names))
+        sql.Identifier(table.schema, table.name),
+        sql.SQL(", ").join(map(sql.Identifier, table.column_names)),
     )
     reader = ChunkReader(load.chunks, on_chunk or (lambda _chunk: None))
     with conn.cursor() as cur:
@@ -291,6 +295,7 @@ def copy_table(
 
 @dataclass(frozen=True)
 class ForeignKey:
+    schema: str
     table: str
     name: str
     definition: str
@@ -304,15 +309,16 @@ def drop_foreign_keys(conn: pg_connection) -> list[ForeignKey]:
     """
     with conn.cursor() as cur:
         cur.execute(
-            "select conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace "
-            "order by conname"
+            "select n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid) "
+            "from pg_constraint con join pg_class c on c.oid = con.conrelid "
+            f"join pg_namespace n on n.oid = c.relnamespace where con.contype = 'f' and "
+            f"{_USER_SCHEMAS} order by con.conname"
         )
         keys = [ForeignKey(*row) for row in cur.fetchall()]
         for key in keys:
             cur.execute(
                 sql.SQL("alter table {} drop constraint {}").format(
-                    sql.Identifier(key.table), sql.Identifier(key.name)
+                    sql.Identifier(key.schema, key.table), sql.Identifier(key.name)
                 )
             )
     return keys
@@ -322,7 +328,7 @@ def restore_foreign_keys(conn: pg_connection, keys: Iterable[ForeignKey]) -> Non
     with conn.cursor() as cur:
         for key in keys:
             statement = sql.SQL("alter table {} add constraint {} ").format(
-                sql.Identifier(key.table), sql.Identifier(key.name)
+                sql.Identifier(key.schema, key.table), sql.Identifier(key.name)
             ) + sql.SQL(key.definition)
             try:
                 cur.execute(statement)
@@ -336,13 +342,14 @@ def reset_sequences(conn: pg_connection, tables: Iterable[Table]) -> None:
     """Move each serial's sequence past the explicit keys COPY wrote."""
     with conn.cursor() as cur:
         for table in tables:
+            name = sql.Identifier(table.schema, table.name)
             for column in table.sequence_columns:
                 cur.execute(
                     sql.SQL(
                         "select setval(pg_get_serial_sequence(%s, %s), "
                         "coalesce((select max({c}) from {t}), 0) + 1, false)"
-                    ).format(c=sql.Identifier(column), t=sql.Identifier(table.name)),
-                    (table.name, column),
+                    ).format(c=sql.Identifier(column), t=name),
+                    (name.as_string(conn), column),
                 )
 
 
@@ -350,27 +357,34 @@ def install_updated_at_triggers(conn: pg_connection, tables: Iterable[Table]) ->
     """Give each table having an `updated_at` column a trigger setting it to the
     time of every later insert and update, whatever the writer says; returns
     the tables. Installed after COPY, so the rows loaded keep their values."""
-    touched = [table.name for table in tables if UPDATED_AT_COLUMN in table.column_names]
+    touched = [table for table in tables if UPDATED_AT_COLUMN in table.column_names]
     if not touched:
         return []
     with conn.cursor() as cur:
         cur.execute(_TOUCH_FUNCTION_SQL)
-        for name in touched:
+        for table in touched:
             cur.execute(
                 sql.SQL(
                     "create trigger {} before insert or update on {} "
                     "for each row execute function {}()"
                 ).format(
-                    sql.Identifier(f"{name}_touch_{UPDATED_AT_COLUMN}"),
-                    sql.Identifier(name),
+                    sql.Identifier(f"{table.name}_touch_{UPDATED_AT_COLUMN}"),
+                    sql.Identifier(table.schema, table.name),
                     sql.Identifier("public", TOUCH_FUNCTION),
                 )
             )
-    return touched
+    return [table.name for table in touched]
 
 
-def grant_reader(conn: pg_connection, database: str, row: SourceDatabase, password: str) -> None:
-    """Create or update the row's login role (`user_name`) and let it read `database`.
+def grant_reader(
+    conn: pg_connection,
+    database: str,
+    schemas: Iterable[str],
+    row: SourceDatabase,
+    password: str,
+) -> None:
+    """Create or update the row's login role (`user_name`) and let it read the
+    tables of `schemas` in `database`.
 
     The password is sent as a SCRAM verifier computed by libpq, so the plain
     text reaches neither SQL files nor the server's statement log.
@@ -386,8 +400,12 @@ def grant_reader(conn: pg_connection, database: str, row: SourceDatabase, passwo
         cur.execute(
             sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), ident)
         )
-        cur.execute(sql.SQL("grant usage on schema public to {}").format(ident))
-        cur.execute(sql.SQL("grant select on all tables in schema public to {}").format(ident))
+        for schema in schemas:
+            name = sql.Identifier(schema)
+            cur.execute(sql.SQL("grant usage on schema {} to {}").format(name, ident))
+            cur.execute(
+                sql.SQL("grant select on all tables in schema {} to {}").format(name, ident)
+            )
 
 
 def load_database(
@@ -413,7 +431,7 @@ def load_database(
         restore_foreign_keys(conn, foreign_keys)
         reset_sequences(conn, map(schema.table, counts))
         install_updated_at_triggers(conn, schema.tables)
-        grant_reader(conn, database, row, password)
+        grant_reader(conn, database, schema.schemas, row, password)
         conn.commit()
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -8,9 +8,11 @@ order) and which columns draw from a sequence (moved past the loaded keys).
 `c360.samples.load` checks that PostgreSQL created exactly the columns read
 here, so the reading cannot drift from the database.
 
-What it reads: `create table <name> (<column> <type> [constraints], ...,
-[table constraints])` with unquoted names; every other statement (indexes) is
-skipped. Quotes (quoted names, string literals) and anything else inside a
+What it reads: `create table [<schema>.]<name> (<column> <type> [constraints],
+..., [table constraints])` with unquoted names (no schema: `public`; another
+schema is created by the file's own `create schema`); every other statement
+(schemas, indexes) is skipped. Table names are unique across the file's
+schemas. Quotes (quoted names, string literals) and anything else inside a
 `create table` it cannot read (`like`) are refused, naming the file.
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from c360.control.model import DEFAULT_SCHEMA
 from c360.errors import ConfigError
 
 # The reference sources, by sample domain (`c360.samples.domains`): each is a
@@ -51,7 +54,7 @@ COLUMN_CONSTRAINTS = frozenset(
 )
 _NAME = r"[a-z_][a-z0-9_$]*"
 _CREATE_TABLE = re.compile(
-    rf"create\s+table\s+(?:if\s+not\s+exists\s+)?(?:public\.)?({_NAME})\s*\((.*)\)",
+    rf"create\s+table\s+(?:if\s+not\s+exists\s+)?(?:({_NAME})\.)?({_NAME})\s*\((.*)\)",
     re.IGNORECASE | re.DOTALL,
 )
 _COLUMN = re.compile(rf"({_NAME})\s+(.+)", re.IGNORECASE | re.DOTALL)
@@ -75,6 +78,7 @@ class Column:
 class Table:
     name: str
     columns: tuple[Column, ...]
+    schema: str = DEFAULT_SCHEMA
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -97,6 +101,11 @@ class SourceSchema:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(table.name for table in self.tables)
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        """The schemas its tables are created in, in the file's order."""
+        return tuple(dict.fromkeys(table.schema for table in self.tables))
 
     def table(self, name: str) -> Table:
         for table in self.tables:
@@ -129,10 +138,10 @@ def parse_schema(kind: str, text: str, path: Path) -> SourceSchema:
             if re.match(r"create\s+table\b", statement, re.IGNORECASE):
                 raise ConfigError(f"{path}: cannot read {_shorten(statement)!r}")
             continue
-        name = match.group(1).lower()
+        schema, name = (match.group(1) or DEFAULT_SCHEMA).lower(), match.group(2).lower()
         if name in (table.name for table in tables):
             raise ConfigError(f"{path}: table {name} is created twice")
-        tables.append(_table(path, name, match.group(2)))
+        tables.append(_table(path, name, match.group(3), schema))
     if not tables:
         raise ConfigError(f"{path}: no `create table` statement")
     return SourceSchema(kind, path, text, tuple(tables))
@@ -148,7 +157,7 @@ def _statements(text: str, path: Path) -> list[str]:
     return [statement for statement in statements if statement]
 
 
-def _table(path: Path, name: str, body: str) -> Table:
+def _table(path: Path, name: str, body: str, schema: str) -> Table:
     items = _split_top_level(body)
     primary_key: set[str] = set()
     definitions: list[tuple[str, str]] = []
@@ -171,7 +180,7 @@ def _table(path: Path, name: str, body: str) -> Table:
         raise ConfigError(f"{path}: table {name} names a column twice")
     if not columns:
         raise ConfigError(f"{path}: table {name} has no column")
-    return Table(name, columns)
+    return Table(name, columns, schema)
 
 
 def _column(name: str, rest: str, in_primary_key: bool) -> Column:

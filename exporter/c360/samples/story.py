@@ -478,9 +478,9 @@ def load_samples(settings: Settings, targets: SourceTargets | None = None) -> di
 
 HEADLINE_HACKED_EMAILS = """
 select distinct lower(trim(t.customer_email))
-from tickets t
-join ticket_tag_link l on l.ticket_id = t.ticket_id
-join ticket_tags g on g.tag_id = l.tag_id
+from helpdesk.tickets t
+join helpdesk.ticket_tag_link l on l.ticket_id = t.ticket_id
+join helpdesk.ticket_tags g on g.tag_id = l.tag_id
 where g.tag_name = 'Account Compromised'
 """
 

@@ -3,8 +3,12 @@
 For every active `source_databases` control row: one foreign server
 (`src_<source_name>`, options host/port/dbname/fetch_size), a user mapping for
 the current user whose password comes only from the environment variable the
-row names, and the source's `public` schema imported into the local schema
-`src_<source_name>`, replaced on every run. Each source is attached in its own
+row names, each schema the row names (`schemas`, blank: `public`) imported
+into its local schema (`c360.control.model.local_schema`), and a foreign table
+over the source's `information_schema.columns` (`source_catalog.<source_name>`),
+which dbt's test `source_columns_match` reads at build time to find columns
+added, dropped or retyped since: the imported foreign tables keep the columns
+they had. All is replaced on every run. Each source is attached in its own
 transaction: one that cannot be reached changes nothing and is reported with
 its name and the reason. dbt never sees a password.
 """
@@ -19,21 +23,46 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as pg_connection_type
+from psycopg2.extensions import cursor as pg_cursor
 
 from c360.config import Settings, local_secret
 from c360.control.load import load_control_rows
-from c360.control.model import SourceDatabase, source_schema
+from c360.control.model import (
+    DEFAULT_SCHEMA,
+    SourceDatabase,
+    catalog_table,
+    local_schema,
+)
 from c360.errors import ConfigError, ServerUnavailableError
 from c360.pg import connect, ensure_staging_database
 
-REMOTE_SCHEMA = "public"
+# postgres_fdw's error for IMPORT FOREIGN SCHEMA of a schema the source lacks
+FDW_SCHEMA_NOT_FOUND = "HV00Q"
+# The columns of information_schema.columns the drift test reads, as the catalog
+# foreign table declares them.
+_CATALOG_COLUMNS = (
+    ("table_schema", "text"),
+    ("table_name", "text"),
+    ("column_name", "text"),
+    ("ordinal_position", "integer"),
+    ("data_type", "text"),
+    ("udt_name", "text"),
+    ("numeric_precision", "integer"),
+    ("numeric_scale", "integer"),
+)
+
+
+@dataclass(frozen=True)
+class AttachedSchema:
+    remote_schema: str
+    local_schema: str
+    tables: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class AttachedSource:
     source_name: str
-    schema: str
-    tables: tuple[str, ...]
+    schemas: tuple[AttachedSchema, ...]
 
 
 def source_password(settings: Settings, source: SourceDatabase, env: Mapping[str, str]) -> str:
@@ -96,8 +125,8 @@ def _attach(
     local_host: str,
     local_port: int,
 ) -> AttachedSource:
-    schema = source_schema(source.source_name)
-    server = sql.Identifier(schema)
+    # the server is named as the local schema of the source's public schema
+    server = sql.Identifier(local_schema(source.source_name, DEFAULT_SCHEMA))
     options = {
         "host": source.host or local_host,
         "port": str(source.port or local_port),
@@ -108,10 +137,13 @@ def _attach(
         sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in options.items()
     )
     with conn.cursor() as cur:
-        # IMPORT FOREIGN SCHEMA cannot refresh a schema, so it is dropped with its
-        # foreign tables and imported anew; the staging tables built from them
-        # are ordinary tables and stay until the next `dbt build`.
-        cur.execute(sql.SQL("drop schema if exists {} cascade").format(server))
+        # IMPORT FOREIGN SCHEMA cannot refresh a schema, so the server is dropped
+        # with every foreign table of it (those of a schema no longer listed too)
+        # and each schema imported anew; the staging tables built from them are
+        # ordinary tables and stay until the next `dbt build`.
+        for schema in source.schemas:
+            local = sql.Identifier(local_schema(source.source_name, schema))
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(local))
         cur.execute(sql.SQL("drop server if exists {} cascade").format(server))
         cur.execute(
             sql.SQL("create server {} foreign data wrapper postgres_fdw options ({})").format(
@@ -125,28 +157,65 @@ def _attach(
             ).format(server),
             (source.user_name, password),
         )
-        cur.execute(sql.SQL("create schema {}").format(server))
+        schemas = tuple(_import_schema(cur, source, schema, server) for schema in source.schemas)
+        _create_catalog(cur, source, server)
+    return AttachedSource(source.source_name, schemas)
+
+
+def _import_schema(
+    cur: pg_cursor, source: SourceDatabase, schema: str, server: sql.Identifier
+) -> AttachedSchema:
+    """Import one schema of the source into its local schema; ConfigError naming
+    the source's row when the schema is missing or shows no table."""
+    local = local_schema(source.source_name, schema)
+    cur.execute(sql.SQL("create schema {}").format(sql.Identifier(local)))
+    try:
         cur.execute(
             sql.SQL("import foreign schema {} from server {} into {}").format(
-                sql.Identifier(REMOTE_SCHEMA), server, server
+                sql.Identifier(schema), server, sql.Identifier(local)
             )
         )
-        cur.execute(
-            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-            " where n.nspname = %s and c.relkind = 'f' order by c.relname",
-            (schema,),
+    except psycopg2.Error as error:
+        if error.pgcode != FDW_SCHEMA_NOT_FOUND:
+            raise
+        raise ConfigError(
+            f"{source.ref}: schema {schema!r} (in schemas) does not exist in database "
+            f"{source.database_name}"
+        ) from error
+    cur.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relkind = 'f' order by c.relname",
+        (local,),
+    )
+    tables = tuple(name for (name,) in cur.fetchall())
+    if not tables:
+        raise ConfigError(
+            f"{source.ref}: database {source.database_name} has no tables in schema {schema} "
+            f"(or {source.user_name} may not use the schema or read its tables)"
         )
-        tables = tuple(name for (name,) in cur.fetchall())
-        if not tables:
-            raise ConfigError(
-                f"source {source.source_name!r}: database {source.database_name} has no "
-                f"tables in schema {REMOTE_SCHEMA} (or {source.user_name} may not read them)"
-            )
-        # A real round trip through the FDW: fails here when the remote refuses us.
-        cur.execute(
-            sql.SQL("select 1 from {}.{} limit 1").format(server, sql.Identifier(tables[0]))
+    # A real round trip through the FDW: fails here when the remote refuses us.
+    cur.execute(
+        sql.SQL("select 1 from {}.{} limit 1").format(
+            sql.Identifier(local), sql.Identifier(tables[0])
         )
-    return AttachedSource(source.source_name, schema, tables)
+    )
+    return AttachedSchema(schema, local, tables)
+
+
+def _create_catalog(cur: pg_cursor, source: SourceDatabase, server: sql.Identifier) -> None:
+    """The foreign table over the source's information_schema.columns."""
+    schema, table = catalog_table(source.source_name)
+    cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+        for name, kind in _CATALOG_COLUMNS
+    )
+    cur.execute(
+        sql.SQL(
+            "create foreign table {}.{} ({}) server {} "
+            "options (schema_name 'information_schema', table_name 'columns')"
+        ).format(sql.Identifier(schema), sql.Identifier(table), columns, server)
+    )
 
 
 def _own_address(conn: pg_connection_type) -> tuple[str, int]:

@@ -9,15 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from c360 import types
-from c360.control.model import APPEND_ONLY, UPDATED_AT, ControlRows, RelationshipMapping
-from c360.control.rules import JINJA_PATTERN
+from c360.control.model import APPEND_ONLY, UPDATED_AT, ControlRows, RelationshipMapping, Table
+from c360.control.rules import JINJA_PATTERN, MAX_IDENTIFIER_BYTES
 from c360.errors import ConfigError
 from c360.export.bulk import header_problem
 from c360.transform.columns import TableColumns, carried_columns
-from c360.transform.naming import edge_model, node_model
+from c360.transform.naming import edge_model, node_model, read_model
 
-# PostgreSQL truncates longer identifiers (NAMEDATALEN - 1), in bytes.
-MAX_IDENTIFIER_BYTES = 63
 # dbt renders a test argument that looks like one of these calls (and then
 # reads it as a Python literal): dbt.clients.jinja.add_rendered_test_kwargs.
 _DBT_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
@@ -32,6 +30,8 @@ WATERMARK_TYPES = {
 
 
 def check_unique_names(rows: ControlRows) -> None:
+    """Refuse two active rows whose graph tables would share a name, and two
+    source tables whose staging models would (`helpdesk.x` and a table `helpdesk__x`)."""
     seen: dict[str, str] = {}
     for name, ref in [(node_model(n.label), n.ref) for n in rows.active_nodes] + [
         (edge_model(r.relationship_type), r.ref) for r in rows.active_relationships
@@ -42,6 +42,14 @@ def check_unique_names(rows: ControlRows) -> None:
                 f"{seen[name]}; rename one of them"
             )
         seen[name] = str(ref)
+    staged: dict[str, Table] = {}
+    for table in rows.staging_tables():
+        other = staged.setdefault(read_model(table), table)
+        if other != table:
+            raise ConfigError(
+                f"invalid control rows: source tables {other} and {table} would both be "
+                f"staged as {read_model(table)}; map a view of the source under another name"
+            )
 
 
 def check_types(rows: ControlRows, staged: TableColumns) -> None:

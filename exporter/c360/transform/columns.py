@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -9,14 +10,17 @@ from psycopg2.extensions import connection as pg_connection_type
 
 from c360 import types
 from c360.control.model import (
+    CATALOG_SCHEMA,
     ControlRows,
     NodeMapping,
     RelationshipMapping,
     RowRef,
     Table,
-    source_schema,
+    catalog_table,
+    local_schema,
 )
-from c360.control.rules import extension_properties
+from c360.control.rules import extension_properties, written_table_name
+from c360.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class SourceColumn:
 
 
 TableColumns = Mapping[Table, tuple[SourceColumn, ...]]
+# Each attached source table, as control rows write it -> its schema in the source.
+RemoteSchemas = Mapping[Table, str]
 
 
 def reserved_words(conn: pg_connection_type) -> frozenset[str]:
@@ -51,9 +57,17 @@ def reserved_words(conn: pg_connection_type) -> frozenset[str]:
         return frozenset(word for (word,) in cur.fetchall())
 
 
-def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColumns:
-    """Columns of every attached foreign table of the active sources, in order."""
-    schemas = {source_schema(s.source_name): s.source_name for s in rows.active_sources}
+def introspect_columns(
+    conn: pg_connection_type, rows: ControlRows
+) -> tuple[TableColumns, RemoteSchemas]:
+    """Columns of every attached foreign table of the active sources, in order,
+    each table spelt as control rows write it (`written_table_name`), and the
+    schema of the source database each comes from."""
+    schemas = {
+        local_schema(s.source_name, schema): (s.source_name, schema)
+        for s in rows.active_sources
+        for schema in s.schemas
+    }
     with conn.cursor() as cur:
         cur.execute(
             "select table_schema, table_name, column_name, data_type, udt_name,"
@@ -62,12 +76,36 @@ def introspect_columns(conn: pg_connection_type, rows: ControlRows) -> TableColu
             " order by table_schema, table_name, ordinal_position",
             (list(schemas),),
         )
-        found: dict[Table, list[SourceColumn]] = {}
+        found: dict[tuple[str, str, str], list[SourceColumn]] = {}
         for schema, table, column, *source_type in cur.fetchall():
-            found.setdefault(Table(schemas[schema], table), []).append(
+            found.setdefault((*schemas[schema], table), []).append(
                 SourceColumn(column, *source_type)
             )
-    return {key: tuple(columns) for key, columns in found.items()}
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (CATALOG_SCHEMA,),
+        )
+        catalogs = {name for (name,) in cur.fetchall()}
+    unattached = [
+        s.source_name
+        for s in rows.active_sources
+        if catalog_table(s.source_name)[1] not in catalogs
+    ]
+    if unattached:
+        # attached before sources had a catalog (an upgrade): dbt's drift test would fail
+        raise ConfigError(
+            f"{CATALOG_SCHEMA} holds no catalog of source {', '.join(unattached)} (attached "
+            "by an older c360), which dbt's test source_columns_match reads: run "
+            "`c360-export sources attach`"
+        )
+    holders = Counter((source, table) for source, _, table in found)
+    columns: dict[Table, tuple[SourceColumn, ...]] = {}
+    remote: dict[Table, str] = {}
+    for (source, schema, table), listed in found.items():
+        key = Table(source, written_table_name(schema, table, holders[source, table]))
+        columns[key] = tuple(listed)
+        remote[key] = schema
+    return columns, remote
 
 
 def node_columns(node: NodeMapping, staged: tuple[SourceColumn, ...]) -> list[SourceColumn]:

@@ -22,6 +22,7 @@ from c360.control.model import (
     NodeMapping,
     RelationshipMapping,
     Table,
+    catalog_table,
 )
 
 
@@ -44,21 +45,76 @@ class StagingMeta(_Meta):
     kind: ClassVar[str] = "staging"
     source_name: str
     table_name: str
+    # the dbt source and table it reads (`source(dbt_source, remote_table)`)
+    dbt_source: str
+    remote_table: str
     excluded_columns: tuple[str, ...]
     strategy: str
     key_columns: tuple[str, ...]
     watermark_column: str | None
 
     @classmethod
-    def of(cls, rows: ControlRows, source_name: str, table_name: str) -> StagingMeta:
-        tracked = rows.change_tracking(Table(source_name, table_name))
+    def of(cls, rows: ControlRows, table: Table, dbt_source: str) -> StagingMeta:
+        source_name, table_name = table.source_name or "", table.table_name
+        tracked = rows.change_tracking(table)
         return cls(
             source_name,
             table_name,
+            dbt_source,
+            table.remote_table,
             rows.excluded_columns(source_name, table_name),
             tracked.strategy if tracked is not None else FULL,
             tracked.key_columns if tracked is not None else (),
             tracked.watermark_column if tracked is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class RecordedColumn:
+    """A column of a source table as `models generate` saw it (information_schema's
+    type fields, `type` as c360.types.SourceType writes it), and whether the
+    staging model reads it (false: excluded)."""
+
+    name: str
+    type: str
+    data_type: str
+    udt_name: str
+    numeric_precision: int | None
+    numeric_scale: int | None
+    read: bool
+
+
+@dataclass(frozen=True)
+class SourceColumnsMeta(_Meta):
+    """The test `source_columns_match` on a source table: its columns when the
+    files were generated, compared at build time with the source's own catalog
+    (the foreign table `catalog_schema.catalog_table` over its
+    information_schema.columns): a read column gone or retyped stops the build,
+    a new column (or a change to an excluded one) warns."""
+
+    kind: ClassVar[str] = "source_columns"
+    source_name: str
+    table_name: str
+    remote_schema: str
+    remote_table: str
+    catalog_schema: str
+    catalog_table: str
+    columns: tuple[RecordedColumn, ...]
+
+    @classmethod
+    def of(
+        cls, table: Table, remote_schema: str, columns: tuple[RecordedColumn, ...]
+    ) -> SourceColumnsMeta:
+        source_name = table.source_name or ""
+        schema, catalog = catalog_table(source_name)
+        return cls(
+            source_name,
+            table.table_name,
+            remote_schema,
+            table.remote_table,
+            schema,
+            catalog,
+            columns,
         )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from c360.control.model import Table
+from c360.control.model import SCHEMA_SEPARATOR, SOURCE_SCHEMA_PREFIX, Table, local_schema
 
 # The change columns every graph table ends with (macros/graph_table_rows.sql
 # makes them): the row's hash and the change batch of the build that last wrote it.
@@ -24,7 +24,15 @@ def snake(name: str) -> str:
 
 
 def staging_model(source_name: str, table_name: str) -> str:
-    return f"stg_{source_name}__{table_name}"
+    """`stg_<source>__<table>`, the table as control rows write it, a schema's
+    `.` written `__`: `helpdesk.tickets` -> `stg_support__helpdesk__tickets`."""
+    return f"stg_{source_name}__{table_name.replace(SCHEMA_SEPARATOR, '__')}"
+
+
+def dbt_source(source_name: str, remote_schema: str) -> str:
+    """The dbt source of one schema of a source: its local schema's name without
+    `src_` (`support__helpdesk`; `profiles` for profiles' `public`)."""
+    return local_schema(source_name, remote_schema).removeprefix(SOURCE_SCHEMA_PREFIX)
 
 
 def node_model(label: str) -> str:

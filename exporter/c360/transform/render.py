@@ -29,12 +29,13 @@ from c360.control.load import load_control_rows
 from c360.control.model import (
     APPEND_ONLY,
     CONTROL_FILES,
+    DEFAULT_SCHEMA,
     ChangeTracking,
     ControlRows,
     NodeMapping,
     RelationshipMapping,
     Table,
-    source_schema,
+    local_schema,
 )
 from c360.control.rules import check_columns
 from c360.pg import connect
@@ -48,6 +49,7 @@ from c360.transform.checks import (
     dangling_side,
 )
 from c360.transform.columns import (
+    RemoteSchemas,
     SourceColumn,
     TableColumns,
     extension_columns,
@@ -62,12 +64,15 @@ from c360.transform.meta import (
     EdgeMeta,
     ExtensionMeta,
     NodeMeta,
+    RecordedColumn,
+    SourceColumnsMeta,
     StagingMeta,
 )
 from c360.transform.model_columns import model_columns
 from c360.transform.naming import (
     CHANGE_BATCH_COLUMN,
     ROW_HASH_COLUMN,
+    dbt_source,
     edge_model,
     node_model,
     read_model,
@@ -79,12 +84,26 @@ CONTROL_SEEDS = tuple(sorted(f.seed for f in CONTROL_FILES))
 ROWS_TEST = "generated_models_match_control_rows"
 
 
-def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -> dict[Path, str]:
+def render(
+    rows: ControlRows,
+    columns: TableColumns,
+    reserved: frozenset[str],
+    remote_schemas: RemoteSchemas | None = None,
+) -> dict[Path, str]:
     """Every generated file, path relative to the project -> content.
 
-    `reserved`: the keywords a column name must be quoted for (reserved_words).
+    `reserved`: the keywords a column name must be quoted for (reserved_words);
+    `remote_schemas`: the schema each attached source table comes from (a
+    table it does not name: `public`).
     """
-    check_columns(rows, {key: [c.name for c in cols] for key, cols in columns.items()})
+    remote_schemas = {
+        Table(*table): (remote_schemas or {}).get(table, DEFAULT_SCHEMA)
+        for table in columns
+        if not Table(*table).is_model
+    }
+    check_columns(
+        rows, {key: [c.name for c in cols] for key, cols in columns.items()}, remote_schemas
+    )
     check_unique_names(rows)
     staged = {table: _staged_columns(rows, columns, table) for table in rows.read_tables()}
     check_column_names(rows, staged)
@@ -92,17 +111,19 @@ def render(rows: ControlRows, columns: TableColumns, reserved: frozenset[str]) -
     check_watermarks(rows, staged)
     names = _Names(reserved)
     files: dict[Path, str] = {}
-    for source_name in sorted({t.source_name for t in rows.staging_tables()}):
-        tables = sorted(t.table_name for t in rows.staging_tables() if t.source_name == source_name)
+    for source_name in sorted({t.source_name or "" for t in rows.staging_tables()}):
+        tables = [t for t in rows.staging_tables() if t.source_name == source_name]
         folder = Path("models") / "staging" / source_name
-        files[folder / f"_{source_name}__sources.yml"] = _sources_yaml(rows, source_name, tables)
+        files[folder / f"_{source_name}__sources.yml"] = _sources_yaml(
+            rows, source_name, tables, columns, remote_schemas
+        )
         files[folder / f"_{source_name}__models.yml"] = _staging_yaml(
-            rows, source_name, tables, staged, names
+            rows, tables, staged, remote_schemas, names
         )
         for table in tables:
-            sql_path = folder / f"{staging_model(source_name, table)}.sql"
+            sql_path = folder / f"{staging_model(source_name, table.table_name)}.sql"
             files[sql_path] = _staging_sql(
-                Table(source_name, table), staged[Table(source_name, table)], names, rows
+                table, dbt_source(source_name, remote_schemas[table]), staged[table], names, rows
             )
     nodes = Path("models") / "graph" / "nodes"
     node_entries = []
@@ -136,14 +157,12 @@ def render_project(settings: Settings, project_dir: Path) -> dict[Path, str]:
     rows = load_control_rows(project_dir)
     conn = connect(settings, hint="run `c360-export sources attach` first")
     try:
-        columns = {
-            **introspect_columns(conn, rows),
-            **model_columns(conn, project_dir, rows.model_tables()),
-        }
+        attached, remote_schemas = introspect_columns(conn, rows)
+        columns = {**attached, **model_columns(conn, project_dir, rows.model_tables())}
         reserved = reserved_words(conn)
     finally:
         conn.close()
-    return render(rows, columns, reserved)
+    return render(rows, columns, reserved, remote_schemas)
 
 
 @dataclass(frozen=True)
@@ -179,7 +198,11 @@ def _staged_columns(
 
 
 def _staging_sql(
-    table: Table, columns: Iterable[SourceColumn], names: _Names, rows: ControlRows
+    table: Table,
+    source_entry: str,
+    columns: Iterable[SourceColumn],
+    names: _Names,
+    rows: ControlRows,
 ) -> str:
     """A staging model: the table's columns, excluded ones left out. Of a table
     whose change-tracking row is incremental, an incremental run reads only the
@@ -187,7 +210,7 @@ def _staging_sql(
     dbt_project.yml's post-hook deletes the rows gone from the source."""
     listing = ",\n".join(f"        {names.sql(c.name)}" for c in columns)
     tracked = rows.change_tracking(table)
-    source = f"source('{table.source_name}', '{table.table_name}')"
+    source = f"source('{source_entry}', '{table.remote_table}')"
     changed_rows = ""
     if tracked is not None and tracked.is_incremental:
         watermark = _jinja_string(tracked.watermark_column or "")
@@ -214,53 +237,106 @@ def _staging_sql(
     )
 
 
-def _sources_yaml(rows: ControlRows, source_name: str, tables: list[str]) -> str:
+def _sources_yaml(
+    rows: ControlRows,
+    source_name: str,
+    tables: list[Table],
+    columns: TableColumns,
+    remote_schemas: RemoteSchemas,
+) -> str:
+    """One dbt source per schema of the source that mapped tables come from,
+    over its local schema; each table tested against the source's own catalog."""
     source = rows.source(source_name)
-    entry = {
-        "name": source_name,
-        "description": (
-            f"{source.description} Database {source.database_name}, attached through "
-            f"postgres_fdw by `c360-export sources attach` as foreign tables."
-        ).strip(),
-        "schema": source_schema(source_name),
-        "tables": [
-            {"name": t, "description": f"Foreign table over {source.database_name}.public.{t}."}
-            for t in tables
-        ],
+    entries = []
+    for schema in (s for s in source.schemas if any(remote_schemas[t] == s for t in tables)):
+        entry = {
+            "name": dbt_source(source_name, schema),
+            "description": (
+                f"{source.description} Schema {schema} of database {source.database_name}, "
+                f"attached through postgres_fdw by `c360-export sources attach` as foreign "
+                f"tables in {local_schema(source_name, schema)}."
+            ).strip(),
+            "schema": local_schema(source_name, schema),
+            "config": {
+                "meta": {
+                    "c360": {
+                        "source_name": source_name,
+                        "database_name": source.database_name,
+                        "remote_schema": schema,
+                    }
+                }
+            },
+            "tables": [
+                {
+                    "name": t.remote_table,
+                    "description": (
+                        f"Foreign table over {source.database_name}.{schema}.{t.remote_table}."
+                    ),
+                    "data_tests": [_source_columns_test(rows, t, schema, columns[t])],
+                }
+                for t in tables
+                if remote_schemas[t] == schema
+            ],
+        }
+        entries.append(entry)
+    return _yaml({"sources": entries})
+
+
+def _source_columns_test(
+    rows: ControlRows, table: Table, remote_schema: str, columns: tuple[SourceColumn, ...]
+) -> dict[str, Any]:
+    """The test that fails `dbt build` when a column the staging model reads is
+    gone from the source or retyped, and warns of a new one (its meta.c360
+    records the columns; macros/tests/source_columns_match.sql compares)."""
+    excluded = set(rows.excluded_columns(*table))
+    recorded = tuple(
+        RecordedColumn(
+            c.name,
+            str(c.source_type),
+            c.data_type,
+            c.udt_name,
+            c.numeric_precision,
+            c.numeric_scale,
+            c.name not in excluded,
+        )
+        for c in columns
+    )
+    meta = SourceColumnsMeta.of(table, remote_schema, recorded)
+    # warn: a new column; a read column gone or retyped stops the build from the macro
+    return {
+        "source_columns_match": {"config": {"severity": "warn", "meta": {"c360": meta.as_meta()}}}
     }
-    return _yaml({"sources": [entry]})
 
 
 def _staging_yaml(
     rows: ControlRows,
-    source_name: str,
-    tables: list[str],
-    staged: Mapping[tuple[str, str], tuple[SourceColumn, ...]],
+    tables: list[Table],
+    staged: Mapping[Table, tuple[SourceColumn, ...]],
+    remote_schemas: RemoteSchemas,
     names: _Names,
 ) -> str:
     models = []
     for table in tables:
-        excluded = list(rows.excluded_columns(source_name, table))
+        source_name = table.source_name or ""
+        excluded = list(rows.excluded_columns(*table))
         removed = f" Excluded columns removed: {', '.join(excluded)}." if excluded else ""
-        tracked = rows.change_tracking(Table(source_name, table))
+        tracked = rows.change_tracking(table)
         config = _incremental_config(tracked, names) if tracked is not None else {}
+        meta = StagingMeta.of(rows, table, dbt_source(source_name, remote_schemas[table]))
         models.append(
             {
-                "name": staging_model(source_name, table),
+                "name": staging_model(source_name, table.table_name),
                 "description": (
-                    f"One row per row of {source_name}.{table}, source types kept.{removed}"
+                    f"One row per row of {table}, source types kept.{removed}"
                     f"{_tracking_sentence(tracked)}"
                 ),
-                "config": {
-                    **config,
-                    "meta": {"c360": StagingMeta.of(rows, source_name, table).as_meta()},
-                },
+                "config": {**config, "meta": {"c360": meta.as_meta()}},
                 "columns": [
                     {
                         **names.yaml(c.name),
                         "description": f"{c.name} ({c.source_type}) from the source.",
                     }
-                    for c in staged[(source_name, table)]
+                    for c in staged[table]
                 ],
             }
         )

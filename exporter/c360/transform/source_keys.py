@@ -2,13 +2,16 @@
 
 Read from the source database itself, as its `source_databases` row logs in
 (`sources attach`'s password rule), never from the staging database: the
-foreign tables `sources attach` imports carry no constraints. Only the schema
-`sources attach` imports is read; ordinary and partitioned tables, not their
-partitions, which share their parent's keys.
+foreign tables `sources attach` imports carry no constraints. Only the schemas
+`sources attach` imports (the row's `schemas`) are read, each table named as
+control rows write it (`written_table_name`: short unless two schemas share
+the name); ordinary and partitioned tables, not their partitions, which share
+their parent's keys.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,17 +19,23 @@ from psycopg2.extensions import connection as pg_connection
 from psycopg2.extensions import make_dsn
 
 from c360.config import Settings
-from c360.control.model import CONTROL_DIR, SOURCE_FILE, SourceDatabase
+from c360.control.model import (
+    CONTROL_DIR,
+    DEFAULT_SCHEMA,
+    SOURCE_FILE,
+    SourceDatabase,
+)
+from c360.control.rules import written_table_name
 from c360.errors import ConfigError
 from c360.pg import open_connection
-from c360.transform.attach import REMOTE_SCHEMA, source_password
+from c360.transform.attach import source_password
 
 
 @dataclass(frozen=True)
 class ForeignKey:
     name: str
     columns: tuple[str, ...]
-    # `schema.table` when the referenced table is outside the schema read
+    # as control rows write it; `schema.table` when outside the schemas read
     referenced_table: str
     referenced_columns: tuple[str, ...]
 
@@ -48,14 +57,14 @@ class SourceTable:
 
 
 _TABLES = """
-select c.oid, c.relname::text,
+select c.oid, n.nspname::text, c.relname::text,
        array(select a.attname::text from pg_attribute a
              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
              order by a.attnum)
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = %(schema)s and c.relkind in ('r', 'p') and not c.relispartition
-order by c.relname
+where n.nspname = any(%(schemas)s) and c.relkind in ('r', 'p') and not c.relispartition
+order by c.relname, n.nspname
 """
 
 # Key columns in constraint order (conkey's order, not the table's); a foreign
@@ -66,8 +75,8 @@ select con.conrelid, con.contype::text, con.conname::text,
              from unnest(con.conkey) with ordinality k(attnum, position)
              join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
              order by k.position),
-       case when rn.nspname = %(schema)s then r.relname::text
-            else rn.nspname || '.' || r.relname end,
+       con.confrelid,
+       rn.nspname || '.' || r.relname,
        array(select a.attname::text
              from unnest(con.confkey) with ordinality k(attnum, position)
              join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum
@@ -77,26 +86,35 @@ join pg_class t on t.oid = con.conrelid
 join pg_namespace tn on tn.oid = t.relnamespace
 left join pg_class r on r.oid = con.confrelid
 left join pg_namespace rn on rn.oid = r.relnamespace
-where tn.nspname = %(schema)s and con.contype in ('p', 'f') and con.conparentid = 0
+where tn.nspname = any(%(schemas)s) and con.contype in ('p', 'f') and con.conparentid = 0
 order by con.conname
 """
 
 
-def read_keys(conn: pg_connection, schema: str = REMOTE_SCHEMA) -> tuple[SourceTable, ...]:
-    """The tables of `schema` with their columns, primary key and foreign keys, by name."""
+def read_keys(
+    conn: pg_connection, schemas: tuple[str, ...] = (DEFAULT_SCHEMA,)
+) -> tuple[SourceTable, ...]:
+    """The tables of `schemas` with their columns, primary key and foreign keys,
+    by name as control rows write it."""
     with conn.cursor() as cur:
-        cur.execute(_TABLES, {"schema": schema})
-        tables = {oid: (name, tuple(columns)) for oid, name, columns in cur.fetchall()}
-        cur.execute(_CONSTRAINTS, {"schema": schema})
+        cur.execute(_TABLES, {"schemas": list(schemas)})
+        found = cur.fetchall()
+        cur.execute(_CONSTRAINTS, {"schemas": list(schemas)})
         constraints = cur.fetchall()
+    holders = Counter(name for _, _, name, _ in found)
+    written = {
+        oid: written_table_name(schema, name, holders[name]) for oid, schema, name, _ in found
+    }
+    tables = {oid: (written[oid], tuple(columns)) for oid, _, _, columns in found}
     primary_keys: dict[int, tuple[str, ...]] = {}
     foreign_keys: dict[int, list[ForeignKey]] = {oid: [] for oid in tables}
-    for oid, kind, name, columns, referenced, referenced_columns in constraints:
+    for oid, kind, name, columns, referenced_oid, qualified, referenced_columns in constraints:
         if oid not in tables:
             continue
         if kind == "p":
             primary_keys[oid] = tuple(columns)
         else:
+            referenced = written.get(referenced_oid, qualified)
             foreign_keys[oid].append(
                 ForeignKey(name, tuple(columns), referenced, tuple(referenced_columns))
             )
@@ -131,12 +149,12 @@ def read_source_keys(
     )
     conn = open_connection(dsn, autocommit=True, hint=hint)
     try:
-        tables = read_keys(conn)
+        tables = read_keys(conn, source.schemas)
     finally:
         conn.close()
     if not tables:
         raise ConfigError(
             f"source {source.source_name!r}: database {source.database_name} has no tables "
-            f"in schema {REMOTE_SCHEMA}, so there is nothing to propose"
+            f"in its schemas ({' '.join(source.schemas)}), so there is nothing to propose"
         )
     return tables

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ source('support', 'ticket_tag_link') }}
+    select * from {{ source('support__helpdesk', 'ticket_tag_link') }}
 
 ),
 

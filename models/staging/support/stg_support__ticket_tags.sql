@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ source('support', 'ticket_tags') }}
+    select * from {{ source('support__helpdesk', 'ticket_tags') }}
 
 ),
 

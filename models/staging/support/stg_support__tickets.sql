@@ -5,10 +5,10 @@ with
 
 source as (
 
-    select * from {{ source('support', 'tickets') }}
+    select * from {{ source('support__helpdesk', 'tickets') }}
     {%- if is_incremental() %}
         {{- changed_rows_where(
-            source('support', 'tickets'), 'last_updated_at', 'updated_at'
+            source('support__helpdesk', 'tickets'), 'last_updated_at', 'updated_at'
         ) }}
     {%- endif %}
 

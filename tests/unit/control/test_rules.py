@@ -464,6 +464,7 @@ def test_every_row_is_kept_as_dbt_loads_it_into_its_seed(project: Path) -> None:
         "fetch_size": 50000,
         "is_active": True,
         "description": " Legacy support desk: tickets, tags and agents.",
+        "schemas": "helpdesk",
     }
     assert rows.source("support").description == "Legacy support desk: tickets, tags and agents."
     assert rows.seed_rows["field_exclusion_rules"][-1] == {

@@ -101,3 +101,22 @@ def test_outside_the_project_the_checkout_serves(tmp_path: Path):
     assert project_root(tmp_path, SOURCES_DIR) == PROJECT
     (tmp_path / SOURCES_DIR).mkdir()
     assert project_root(tmp_path, SOURCES_DIR) == tmp_path
+
+
+def test_a_table_in_a_schema_of_its_own_keeps_its_schema():
+    schema = parse_schema(
+        "x",
+        "create schema helpdesk;\n"
+        "create table helpdesk.tickets (ticket_id text primary key);\n"
+        "create table notes (ticket_id text references helpdesk.tickets (ticket_id));\n",
+        WHERE,
+    )
+    assert schema.table_names == ("tickets", "notes")
+    assert schema.table("tickets").schema == "helpdesk"
+    assert schema.table("notes").schema == "public"
+    assert schema.schemas == ("helpdesk", "public")
+
+
+def test_the_support_desk_lives_in_schema_helpdesk():
+    schema = source_schema(PROJECT, "support_db")
+    assert schema.schemas == ("helpdesk",)

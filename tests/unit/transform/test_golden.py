@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from c360.control.load import load_control_rows
+from c360.control.model import DEFAULT_SCHEMA, Table
 from c360.transform.columns import SourceColumn
 from c360.transform.files import generated_files
 from c360.transform.render import render
@@ -23,10 +24,18 @@ FIXTURE = Path(__file__).parent / "fixtures" / "reference_columns.json"
 def reference_render() -> dict[Path, str]:
     fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
     columns = {
-        (entry["source"], entry["table"]): tuple(SourceColumn(**c) for c in entry["columns"])
+        Table(entry["source"], entry["table"]): tuple(SourceColumn(**c) for c in entry["columns"])
         for entry in fixture["columns"]
     }
-    return render(load_control_rows(PROJECT), columns, frozenset(fixture["reserved_words"]))
+    # a source table's schema in its database, when not public
+    remote_schemas = {
+        Table(entry["source"], entry["table"]): entry.get("schema", DEFAULT_SCHEMA)
+        for entry in fixture["columns"]
+        if entry["source"] is not None
+    }
+    return render(
+        load_control_rows(PROJECT), columns, frozenset(fixture["reserved_words"]), remote_schemas
+    )
 
 
 def test_the_committed_generated_files_are_what_the_control_rows_render():

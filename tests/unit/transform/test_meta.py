@@ -12,11 +12,17 @@ import pytest
 import yaml
 from c360.control.load import load_control_rows
 from c360.control.model import CONTROL_DIR, CONTROL_FILES
-from c360.transform.meta import ControlRowsMeta, EdgeMeta, NodeMeta, StagingMeta
+from c360.transform.meta import (
+    ControlRowsMeta,
+    EdgeMeta,
+    NodeMeta,
+    SourceColumnsMeta,
+    StagingMeta,
+)
 from test_golden import reference_render
 
 PROJECT = Path(__file__).resolve().parents[3]
-KINDS = {m.kind: m for m in (StagingMeta, NodeMeta, EdgeMeta, ControlRowsMeta)}
+KINDS = {m.kind: m for m in (StagingMeta, NodeMeta, EdgeMeta, ControlRowsMeta, SourceColumnsMeta)}
 
 
 def documented_keys() -> dict[str, list[str]]:
@@ -95,6 +101,8 @@ def test_the_generated_models_carry_the_meta_of_their_rows():
         "kind": "staging",
         "source_name": "profiles",
         "table_name": "accounts",
+        "dbt_source": "profiles",
+        "remote_table": "accounts",
         "excluded_columns": ["hashed_password"],
         "strategy": "updated_at",
         "key_columns": ["account_id"],
@@ -131,6 +139,7 @@ def test_the_control_rows_test_carries_every_row_of_every_file(project: Path):
         "fetch_size": None,
         "is_active": False,
         "description": "Old.",
+        "schemas": None,
     }
     assert meta["seeds"]["field_exclusion_rules"]["key_columns"] == [
         "source_name",

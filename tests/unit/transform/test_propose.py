@@ -361,6 +361,7 @@ def source_rows(*sources: tuple[str, bool]) -> ControlRows:
                 50_000,
                 active,
                 "",
+                ("public",),
                 RowRef(SOURCE_FILE.file, line, f"source_name={name}"),
             )
             for line, (name, active) in enumerate(sources, start=2)

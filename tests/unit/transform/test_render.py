@@ -21,7 +21,7 @@ RESERVED = frozenset({"order", "select", "user"})
 CONTROL = {
     "source_databases": [
         "source_name,host,port,database_name,user_name,password_env_var,fetch_size,"
-        "is_active,description",
+        "is_active,description,schemas",
         "crm,,,crm_db,crm_reader,C360_CRM_DB_PASSWORD,,true,CRM.",
     ],
     "node_label_mappings": [
@@ -202,6 +202,8 @@ def test_a_tracked_table_gets_an_incremental_staging_model(tmp_path):
         "kind": "staging",
         "source_name": "crm",
         "table_name": "people",
+        "dbt_source": "crm",
+        "remote_table": "people",
         "excluded_columns": [],
         "strategy": "append_only",
         "key_columns": ["person_id", "order"],
