@@ -361,7 +361,9 @@ def test_a_new_label_needs_only_control_rows(extended_build, sources):
     agents = query(settings, "select count(*) from helpdesk.agents", support)[0][0]
     assert agents > 0
     assert count(settings, "node_agent") == agents
-    assert columns(settings, "graph", "node_agent") == ["agent_id", "full_name", "team", "hired_at"]
+    assert columns(settings, "graph", "node_agent") == [
+        "agent_id", "full_name", "team", "hired_at", "c360_row_hash", "c360_batch"
+    ]  # fmt: skip
     catalog = query(
         settings, "select table_name, key_columns from graph.graph_catalog where name = 'Agent'"
     )
