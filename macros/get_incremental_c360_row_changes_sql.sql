@@ -2,7 +2,9 @@
     The incremental strategy of the graph tables (dbt_project.yml): dbt has
     built the table's rows anew into `temp_relation`; only the difference
     reaches the table, so the rows the exporter finds by `c360_batch` are
-    exactly those that changed:
+    exactly those that changed. One full join of the new rows with the table
+    on the key, keeping the pairs whose hash differs, gives the changes
+    (temporary table c360_row_changes); then
       - rows whose key is gone are deleted, their keys logged in
         control.graph_removed_rows with this build's batch;
       - rows whose c360_row_hash differs are replaced (the new row carries
@@ -54,12 +56,27 @@ create table {{ target }} as select * from {{ new_rows }};
         {%- endfor %}
 {{ graph_removals_delete_sql(target) }};
     {%- else %}
+{#- one hash join of the whole table: kept in memory, not spilled in batches -#}
+set local work_mem = '512MB';
+
+create temporary table c360_row_changes on commit drop as
+select
+    {%- for key in keys %}
+    graph_rows.{{ c360_quote(key) }} as c360_old_{{ loop.index }},
+    {%- endfor %}
+    built_rows.*
+from {{ new_rows }} as built_rows
+full join {{ target }} as graph_rows
+    on {{ same_key }}
+where built_rows.c360_row_hash is distinct from graph_rows.c360_row_hash;
+
 with removed as (
     delete from {{ target }} as graph_rows
-    where not exists (
-        select from {{ new_rows }} as built_rows
-        where {{ same_key }}
-    )
+    using c360_row_changes as changed
+    where changed.c360_row_hash is null
+    {%- for key in keys %}
+        and graph_rows.{{ c360_quote(key) }} = changed.c360_old_{{ loop.index }}
+    {%- endfor %}
     returning
     {%- for key in keys %}
         graph_rows.{{ c360_quote(key) }}{{ "," if not loop.last }}
@@ -77,16 +94,15 @@ select
 from removed;
 
 delete from {{ target }} as graph_rows
-using {{ new_rows }} as built_rows
-where {{ same_key }}
-    and built_rows.c360_row_hash is distinct from graph_rows.c360_row_hash;
+using c360_row_changes as changed
+where changed.c360_row_hash is not null
+    {%- for key in keys %}
+    and graph_rows.{{ c360_quote(key) }} = changed.c360_old_{{ loop.index }}
+    {%- endfor %};
 
 insert into {{ target }} ({{ columns }})
 select {{ columns }}
-from {{ new_rows }} as built_rows
-where not exists (
-    select from {{ target }} as graph_rows
-    where {{ same_key }}
-)
+from c360_row_changes
+where c360_row_hash is not null
     {%- endif %}
 {%- endmacro %}
