@@ -40,7 +40,7 @@ from c360.export.options import (
     TableResult,
 )
 from c360.export.reconcile import Count
-from c360.export.run import Run, table_key
+from c360.export.run import Run, table_key, timed
 from c360.export.snapshot import PublishedGraph, published_graph
 from c360.export.target import Target, neo4j_target, script_target
 from c360.neo4j_driver import verified_driver
@@ -106,11 +106,8 @@ class OpenRun:
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         """Time one step of the run into `phases`, whether it succeeds or not."""
-        started = time.monotonic()
-        try:
+        with timed(self.phases, name):
             yield
-        finally:
-            self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - started
 
 
 @contextmanager

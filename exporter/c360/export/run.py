@@ -26,6 +26,16 @@ def table_key(plan: TablePlan) -> str:
     return f"{plan.kind}:{plan.name}"
 
 
+@contextmanager
+def timed(phases: dict[str, float], name: str) -> Iterator[None]:
+    """Add the block's seconds to `phases[name]`, whether it succeeds or not."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        phases[name] = phases.get(name, 0.0) + time.monotonic() - started
+
+
 class Run:
     """The state of one run; only `run_export` builds it."""
 
@@ -66,11 +76,8 @@ class Run:
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         """Time a step of the run that is not one table's write (import, constraints...)."""
-        started = time.monotonic()
-        try:
+        with timed(self.phases, name):
             yield
-        finally:
-            self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - started
 
     def record(self, plan: TablePlan, **changes: object) -> None:
         self.results[table_key(plan)] = replace(self.results[table_key(plan)], **changes)  # type: ignore[arg-type]
