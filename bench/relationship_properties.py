@@ -13,7 +13,9 @@ in two variants that differ only in its properties:
 For each: models generate, dbt build, then `c360-export --mode bulk` and
 `--mode merge --clear`, timed as a user runs them. The graph has the same
 nodes and relationships in both, so the ratios are the cost of the properties:
-the whole bulk import, and STREAMED_ON's own merge time and rate.
+the whole bulk import, and STREAMED_ON's own merge time and rate. The variants
+alternate for `--rounds` rounds and the ratios compare medians: one round of
+each is within the run-to-run noise at SF=1.
 
 Results: a table on stdout, JSON in bench/results/relationship_properties_<sf>.json.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,9 +80,31 @@ def run_variant(ctx: Context, name: str, properties: str) -> dict[str, Any]:
     }
 
 
+def medians(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per figure, the median over the rounds (samples of the same shape)."""
+
+    def median_of(path: tuple[str, ...]) -> float:
+        values = []
+        for sample in samples:
+            value: Any = sample
+            for part in path:
+                value = value[part]
+            values.append(value)
+        return round(statistics.median(values), 2)
+
+    return {
+        "graph_rows": samples[0]["graph_rows"],
+        **{
+            stage: {figure: median_of((stage, figure)) for figure in samples[0][stage]}
+            for stage in ("bulk", "merge", "merge_streamed_on")
+        },
+    }
+
+
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale-factor", "-s", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per variant")
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded sources")
     args = parser.parse_args()
     work = REPO / ".c360" / "bench" / f"relationship_properties_{args.scale_factor:g}"
@@ -99,14 +124,20 @@ def main() -> dict[str, Any]:
         scale = f"{args.scale_factor:g}"
         stage_cli(ctx, "source_load", 0, "samples", "generate", "--scale-factor", scale)
     stage_cli(ctx, "attach", 0, "sources", "attach", "--project-dir", str(ctx.project))
-    variants = {name: run_variant(ctx, name, props) for name, props in VARIANTS.items()}
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in VARIANTS}
+    for _ in range(args.rounds):
+        for name, props in VARIANTS.items():
+            samples[name].append(run_variant(ctx, name, props))
+    variants = {name: medians(rounds) for name, rounds in samples.items()}
     plain, rich = variants["key_only"], variants["with_properties"]
     result = {
         "scale_factor": args.scale_factor,
+        "rounds": args.rounds,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "variants": variants,
+        "samples": samples,
         "ratios_with_to_without": {
             "bulk_seconds": round(rich["bulk"]["seconds"] / plain["bulk"]["seconds"], 3),
             "merge_seconds": round(rich["merge"]["seconds"] / plain["merge"]["seconds"], 3),
