@@ -11,3 +11,8 @@ def stdout() -> Console:
 
 def stderr() -> Console:
     return Console(stderr=True, soft_wrap=True)
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 label`, `2 labels`: a count for a message, with the noun in its number."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

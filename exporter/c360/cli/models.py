@@ -10,7 +10,7 @@ from rich.text import Text
 
 from c360.cli._errors import user_errors
 from c360.config import Settings
-from c360.console import stderr, stdout
+from c360.console import counted, stderr, stdout
 from c360.control.load import load_control_rows
 from c360.errors import ExitCode
 from c360.transform import diagram as graph_diagram
@@ -49,7 +49,7 @@ def generate(project_dir: ProjectDir = None) -> None:
     for change in changes:
         out.print(change)
     stderr().print(
-        f"{len(files)} generated files, {len(changes)} changed; next: dbt build",
+        f"{counted(len(files), 'generated file')}, {len(changes):,} changed; next: dbt build",
         highlight=False,
     )
 
@@ -124,9 +124,9 @@ def propose(
         out.print(f"not mapped: {unmapped}", markup=False, highlight=False)
     out.print(f"note: {STANDING_NOTE}", markup=False, highlight=False)
     stderr().print(
-        f"{len(proposal.nodes)} labels and {len(proposal.relationships)} relationships "
-        f"proposed in {directory}; next: review them, rename the types and copy the rows "
-        "you keep into seeds/control/",
+        f"{counted(len(proposal.nodes), 'label')} and "
+        f"{counted(len(proposal.relationships), 'relationship')} proposed in {directory}; "
+        "next: review them, rename the types and copy the rows you keep into seeds/control/",
         markup=False,
         highlight=False,
     )

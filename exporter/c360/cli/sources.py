@@ -9,7 +9,7 @@ import typer
 
 from c360.cli._errors import user_errors
 from c360.config import Settings
-from c360.console import stderr, stdout
+from c360.console import counted, stderr, stdout
 from c360.transform.attach import attach_sources
 
 app = typer.Typer(
@@ -42,7 +42,7 @@ def attach(
         for schema in source.schemas:
             out.print(
                 f"{schema.local_schema} ({source.source_name}, schema {schema.remote_schema}): "
-                f"{len(schema.tables)} tables ({', '.join(schema.tables)})"
+                f"{counted(len(schema.tables), 'table')} ({', '.join(schema.tables)})"
             )
     stderr().print(
         f"attached {len(attached)} sources to {settings.postgres.staging_database}; "
