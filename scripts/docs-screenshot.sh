@@ -7,12 +7,12 @@
 # over HTTP, as `dbt docs serve` does (index.html fetches manifest.json and
 # catalog.json, which a file:// page may not), on a free localhost port, and
 # rendered by headless Chromium (scripts/install-docs-deps.sh installs it).
-# DOCS_WINDOW=WIDTH,HEIGHT sets the browser window (default 1600,1200).
+# DOCS_WINDOW=WIDTH,HEIGHT sets the browser window (default 1600,1900).
 set -euo pipefail
 
 target=${1:-target}
 output=${2:-docs/img/dbt-docs-graph-model.png}
-window=${DOCS_WINDOW:-1600,1200}
+window=${DOCS_WINDOW:-1600,1900}
 page='index.html#!/exposure/exposure.c360.neo4j_graph'
 chromium=/usr/bin/chromium
 
