@@ -372,6 +372,24 @@ def test_sync_moves_exactly_the_changed_transfer_and_extension(ledger, ledger_dr
     assert sum(t.rows_written + t.rows_deleted for t in again.tables) == 0
 
 
+def test_a_merge_over_a_moved_transfer_moves_it(ledger, ledger_driver):
+    """A plain merge (no record to diff: another staging database, a lost
+    record) meets transfer 6 still between its old accounts: the key is unique
+    across the type, so the merge moves it instead of failing on the constraint."""
+    settings = ledger.settings
+    before = transfers(ledger_driver, settings)
+    pg_execute(settings, "update transfers set to_account = 'A3' where transfer_id = 6", SOURCE_DB)
+    generate_and_build(ledger)
+    merged = run_export(settings, ExportOptions(mode="merge"))
+    assert merged.status == "completed", merged
+    expected = {k: dict(v) for k, v in before.items()}
+    expected[6]["to"] = "A3"
+    assert transfers(ledger_driver, settings) == expected
+    # a rerun of the same merge changes nothing
+    assert run_export(settings, ExportOptions(mode="merge")).status == "completed"
+    assert transfers(ledger_driver, settings) == expected
+
+
 def _refused(ledger: Ledger, monkeypatch: pytest.MonkeyPatch, seed: str, rows: list[str]) -> str:
     """`models generate` on rows changed in `seed`: it must refuse; its output."""
     path = ledger.project / "seeds" / "control" / f"{seed}.csv"

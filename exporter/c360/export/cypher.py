@@ -182,21 +182,38 @@ def merge_relationships(
 
     `casts` as in merge_nodes. `keys`, the first of `others`, identify the
     relationship among those joining the same two nodes (one per junction
-    row); without them the pair does. `create`: CREATE instead of MERGE, the
-    fast path for a type with no relationship yet, exact because an edge table
-    holds each identity once. CREATE also takes its locks at commit, in order,
-    so concurrent batches of it do not deadlock on shared end nodes as MERGE does.
+    row); without them the pair does. A key is unique across the type (its
+    constraint), so a relationship holding the row's key between other nodes
+    (a transfer whose account was corrected since the graph was written) is
+    deleted before the MERGE: otherwise the MERGE would create a second one
+    and the constraint refuse it on every rerun. `create`: CREATE instead of
+    MERGE, the fast path for a type with no relationship yet, exact because an
+    edge table holds each identity once. CREATE also takes its locks at commit,
+    in order, so concurrent batches of it do not deadlock on shared end nodes
+    as MERGE does.
     """
     start = _key_map(from_keys, "row", 0, casts)
     end = _key_map(to_keys, "row", len(from_keys), casts)
     offset = len(from_keys) + len(to_keys)
-    identity = f" {_key_map(keys, 'row', offset, casts)}" if keys and not create else ""
+    type_label = label(type_name)
     statement = (
         f"UNWIND {rows} AS row "
         f"MATCH (a:{label(from_label)} {start}) "
         f"MATCH (b:{label(to_label)} {end}) "
-        f"{'CREATE' if create else 'MERGE'} (a)-[r:{label(type_name)}{identity}]->(b)"
     )
+    if create:
+        statement += f"CREATE (a)-[r:{type_label}]->(b)"
+    elif keys:
+        identity = _key_map(keys, "row", offset, casts)
+        statement += (
+            f"OPTIONAL MATCH ()-[moved:{type_label} {identity}]->() "
+            "WHERE startNode(moved) <> a OR endNode(moved) <> b "
+            "DELETE moved "
+            "WITH a, b, row "
+            f"MERGE (a)-[r:{type_label} {identity}]->(b)"
+        )
+    else:
+        statement += f"MERGE (a)-[r:{type_label}]->(b)"
     if others:
         statement += f" SET r += {_key_map(others, 'row', offset, casts)}"
     return statement

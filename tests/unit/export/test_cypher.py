@@ -188,6 +188,9 @@ def test_a_keyed_relationship_is_merged_and_deleted_by_its_key_too():
     assert merged == (
         "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]}) "
         "MATCH (b:`Account` {`account_id`: row[1]}) "
+        # the key held between other nodes (the transfer was moved): deleted first
+        "OPTIONAL MATCH ()-[moved:`TRANSFERRED` {`transfer_id`: row[2]}]->() "
+        "WHERE startNode(moved) <> a OR endNode(moved) <> b DELETE moved WITH a, b, row "
         "MERGE (a)-[r:`TRANSFERRED` {`transfer_id`: row[2]}]->(b) "
         "SET r += {`transfer_id`: row[2], `amount`: row[3]}"
     )
