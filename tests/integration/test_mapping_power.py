@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from c360.config import Settings
+from c360.errors import ExportFailedError
 from c360.export import script
 from c360.export.options import ExportOptions
 from c360.export.pipeline import run_export
@@ -387,6 +388,22 @@ def test_a_merge_over_a_moved_transfer_moves_it(ledger, ledger_driver):
     assert transfers(ledger_driver, settings) == expected
     # a rerun of the same merge changes nothing
     assert run_export(settings, ExportOptions(mode="merge")).status == "completed"
+    assert transfers(ledger_driver, settings) == expected
+    # a merge deletes nothing: a transfer gone from the source stays, the counts
+    # tell, and the message says what rewrites the graph
+    pg_execute(settings, "delete from transfers where transfer_id = 6", SOURCE_DB)
+    generate_and_build(ledger)
+    with pytest.raises(ExportFailedError) as failed:
+        run_export(settings, ExportOptions(mode="merge"))
+    message = str(failed.value)
+    held = len(expected)
+    assert f"relationship type TRANSFERRED: Neo4j has {held}, the graph table has {held - 1}" in (
+        message
+    )
+    assert "--mode merge --clear" in message
+    cleared = ExportOptions(mode="merge", clear=True, allow_mass_delete=True)
+    assert run_export(settings, cleared).status == "completed"
+    del expected[6]
     assert transfers(ledger_driver, settings) == expected
 
 

@@ -88,8 +88,17 @@ def run_merge(run: Run, driver: Driver) -> list[Count]:
     for table in run.plan.tables:
         run.write_table(table, lambda advance, p=table: write(advance, p))
     with run.phase("reconcile"):
-        return run.check_counts(driver)
+        return run.check_counts(driver, "" if options.clear else _MERGE_HINT)
 
+
+# A merge without --clear adds and updates; what Neo4j holds beyond the graph
+# tables stays, and only the counts show it.
+_MERGE_HINT = (
+    ". A merge deletes nothing: Neo4j also holds nodes or relationships the graph "
+    "tables no longer have (removed from the sources since the last full export, or "
+    "written by another staging database or by hand): run `c360-export --mode merge "
+    "--clear` to rewrite these labels and types"
+)
 
 # After a sync, Neo4j differs from the graph tables only if it also differs from
 # the record: it was changed by hand, or a full export to it was interrupted.
