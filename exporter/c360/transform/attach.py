@@ -84,7 +84,9 @@ def attach_sources(
     project_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> list[AttachedSource]:
-    """Attach every active source; raise ServerUnavailableError naming each failure."""
+    """Attach every active source, or raise naming each failure: ConfigError when
+    every failure is in the control rows (a schema the database lacks),
+    ServerUnavailableError when a server, database, role or password failed."""
     env = os.environ if env is None else env
     rows = load_control_rows(project_dir or settings.project_dir)
     # Resolve every password before touching anything.
@@ -93,6 +95,7 @@ def attach_sources(
     conn = connect(settings, settings.postgres.staging_database)
     attached: list[AttachedSource] = []
     failures: list[str] = []
+    row_mistakes: list[str] = []
     try:
         with conn.cursor() as cur:
             cur.execute("create extension if not exists postgres_fdw")
@@ -103,11 +106,21 @@ def attach_sources(
                 password = passwords[source.source_name]
                 attached.append(_attach(conn, source, password, local_host, local_port))
                 conn.commit()
-            except (psycopg2.Error, ConfigError) as error:
+            except ConfigError as error:
+                conn.rollback()
+                row_mistakes.append(str(error))
+            except psycopg2.Error as error:
                 conn.rollback()
                 failures.append(_failure(source, local_host, local_port, error))
     finally:
         conn.close()
+    if row_mistakes and not failures:
+        raise ConfigError(
+            "cannot attach: "
+            + "; ".join(row_mistakes)
+            + ". Correct the row, then run `c360-export sources attach` again."
+        )
+    failures.extend(row_mistakes)
     if failures:
         raise ServerUnavailableError(
             "cannot attach "
