@@ -495,6 +495,67 @@ def test_random_changes_and_syncs_equal_a_fresh_load(synced, driver, dbt_project
     assert snapshot(driver, synced) == chained
 
 
+def play_event_removals(settings: Settings, batches: str) -> int:
+    """The logged PlayEvent removals whose batch is `batches` (SQL over `pos`,
+    the position of the first target's record)."""
+    (count,) = column(
+        settings,
+        settings.postgres.staging_database,
+        "select count(*) from control.graph_removed_rows,"
+        " (select change_batch as pos from c360_state.tables where name = 'PlayEvent'"
+        " and target_id = (select min(target_id) from c360_state.targets)) as record"
+        f" where table_name = 'node_play_event' and c360_batch {batches}",
+    )
+    return count
+
+
+def test_the_removal_log_keeps_what_a_record_still_needs(synced, driver, dbt_project):
+    """A second target whose record lags holds the log back; once it is gone,
+    the next sync drops what every remaining record has passed."""
+    lagging = "test://lagging"
+    staging = synced.postgres.staging_database
+    execute(
+        synced,
+        staging,
+        "with lag as (insert into c360_state.targets (target) values (%s) returning target_id)"
+        " insert into c360_state.tables (target_id, kind, name, state_table, shape,"
+        " from_label, to_label, rows, run_id, table_oid, change_batch)"
+        " select lag.target_id, kind, name, state_table || '_lag', shape, from_label, to_label,"
+        " rows, run_id, table_oid, change_batch from c360_state.tables as t, lag"
+        " where t.target_id = (select min(target_id) from c360_state.targets)",
+        (lagging,),
+    )
+    (lag,) = column(
+        synced,
+        staging,
+        "select change_batch from c360_state.tables join c360_state.targets using (target_id)"
+        f" where target = '{lagging}' and name = 'PlayEvent'",
+    )
+    try:
+        # two rounds: the first one's removals fall below the record's position
+        # round numbers of their own (the kill test below takes ROUNDS + 1)
+        for round_no in (ROUNDS + 2, ROUNDS + 3):
+            mutate(synced, random.Random(SEED + round_no), round_no)
+            build_in_place(synced, dbt_project)
+            assert by_name(sync(synced))["PlayEvent"][1] > 0
+        # passed by the first target's record, still needed by the lagging one
+        assert play_event_removals(synced, f"> {lag} and c360_batch < pos") > 0
+    finally:
+        execute(
+            synced,
+            staging,
+            "delete from c360_state.tables where target_id ="
+            " (select target_id from c360_state.targets where target = %s);"
+            " delete from c360_state.targets where target = %s",
+            (lagging, lagging),
+        )
+    sync(synced)
+    assert play_event_removals(synced, "< pos") == 0
+    # the newest removals the record has seen stay: its position stays where it is
+    assert play_event_removals(synced, "= pos") > 0
+    assert_graph_equals_fresh_load(driver, synced)
+
+
 def test_changed_columns_need_a_full_export(synced):
     execute(
         synced,

@@ -132,20 +132,55 @@ def check_columns(plan: TablePlan) -> None:
         )
 
 
+def _table_oid(plan: TablePlan) -> sql.Composed:
+    return sql.SQL("{}::regclass::oid").format(sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"))
+
+
 def position_sql(plan: TablePlan) -> sql.Composed:
     """The `Position` of the graph table as the current snapshot sees it: its OID,
     and the newest change batch among its rows and its logged removals."""
     return sql.SQL(
-        "select {table}::regclass::oid, greatest("
+        "select {oid}, greatest("
         "(select max({batch}) from {graph}),"
         " (select max(c360_batch) from {removals} where table_name = {name}))"
     ).format(
-        table=sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"),
+        oid=_table_oid(plan),
         batch=sql.Identifier(CHANGE_BATCH_COLUMN),
         graph=graph_table(plan),
         removals=REMOVALS_TABLE,
         name=sql.Literal(plan.table),
     )
+
+
+def prune_removals_sql(plan: TablePlan) -> sql.Composed:
+    """Delete the graph table's logged removals that every record of it, on any
+    target, has passed: a sync reads only removals above its record's batch.
+
+    Only records of the table as it is now (same OID) count; a record of an
+    earlier table, or none, compares the table whole. A record whose batch is
+    unknown keeps the whole log. The newest removals a record has seen stay
+    (`<`, not `<=`), so the table's position never drops below a record's.
+    """
+    return sql.SQL(
+        "delete from {removals} as removed using ("
+        "select case when bool_or(change_batch is null) then null"
+        " else min(change_batch) end as kept_from"
+        " from c360_state.tables where kind = {kind} and name = {label} and table_oid = {oid}"
+        ") as needed"
+        " where removed.table_name = {name} and removed.c360_batch < needed.kept_from"
+    ).format(
+        removals=REMOVALS_TABLE,
+        kind=sql.Literal(plan.kind),
+        label=sql.Literal(plan.name),
+        oid=_table_oid(plan),
+        name=sql.Literal(plan.table),
+    )
+
+
+def prune_removals(cur: pg_cursor, plans: Sequence[TablePlan]) -> None:
+    """`prune_removals_sql` for each table, once its record is written."""
+    for plan in plans:
+        cur.execute(prune_removals_sql(plan))
 
 
 def read_position(cur: pg_cursor, plan: TablePlan) -> Position:
@@ -400,6 +435,7 @@ def record_full(
             _forget(cur, tid, None, keep=written)
         for plan in plans:
             _promote(cur, tid, plan, pending[(plan.kind, plan.name)], run_id)
+        prune_removals(cur, plans)
     conn.commit()
 
 

@@ -305,8 +305,9 @@ def commit(
     run_id: str,
     retired: Sequence[state.Retired] = (),
 ) -> None:
-    """Apply the diffs to the record and drop them, and forget the retired
-    labels and types, in one transaction.
+    """Apply the diffs to the record and drop them, forget the retired labels
+    and types, and drop the logged removals no record needs any more, in one
+    transaction.
 
     A plain keyed DELETE, UPDATE and INSERT each, not INSERT ... ON CONFLICT:
     its speculative insertion costs several times the work per row.
@@ -352,6 +353,7 @@ def commit(
             state.advance(cur, diff.state, diff.inserted - diff.deleted, diff.position, run_id)
             cur.execute(sql.SQL("drop table {}").format(diff.table))
         state.forget_retired(cur, retired)
+        state.prune_removals(cur, [diff.plan for diff in diffs])
     conn.commit()
 
 
