@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import signal
 
-import typer
-
 from c360.cli import audit, export, models, query, refresh, samples, sources, stack
+from c360.cli._app import command_group
 
-app = typer.Typer(
+app = command_group(
+    "Load the c360 graph tables into Neo4j, and manage what that needs.",
     name="c360-export",
-    help="Load the c360 graph tables into Neo4j, and manage what that needs.",
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -9,12 +9,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from c360.cli._app import command_group
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stdout
 from c360.queries import access as access_log
 
-app = typer.Typer(help="Read the audit trails kept in the staging database.", no_args_is_help=True)
+app = command_group("Read the audit trails kept in the staging database.", no_args_is_help=True)
 
 
 @app.command()

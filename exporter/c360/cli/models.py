@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.text import Text
 
+from c360.cli._app import command_group
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import counted, stderr, stdout
@@ -23,8 +24,8 @@ from c360.transform.propose import (
 )
 from c360.transform.render import render_project
 
-app = typer.Typer(
-    help="Generate or check the dbt files derived from the control rows.", no_args_is_help=True
+app = command_group(
+    "Generate or check the dbt files derived from the control rows.", no_args_is_help=True
 )
 
 ProjectDir = Annotated[
@@ -36,7 +37,7 @@ ProjectDir = Annotated[
 @app.command()
 def generate(project_dir: ProjectDir = None) -> None:
     """Write the staging, node and edge models, their YAML, the catalog model and
-    the neo4j_graph exposure from seeds/control/*.csv and the attached tables.
+    the neo4j_graph exposure from `seeds/control/*.csv` and the attached tables.
 
     Run after `c360-export sources attach` and after any control-row change.
     """

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from c360.cli._app import command_group
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
@@ -24,8 +25,8 @@ from c360.samples.domains import ALL, DOMAINS, load_stories, select_domains
 from c360.samples.domains import generate as generate_sources
 from c360.samples.load import LoadPlan, SourceTargets, TableLoad
 
-app = typer.Typer(
-    help="Load the reference sources: the sample story or generated data.",
+app = command_group(
+    "Load the reference sources: the sample story or generated data.",
     no_args_is_help=True,
 )
 
@@ -33,7 +34,7 @@ PrefixOption = Annotated[
     str,
     typer.Option(
         "--database-prefix",
-        help="Write to <prefix>profiles_db, <prefix>streaming_db, ... (every database).",
+        help="Write to `<prefix>profiles_db`, `<prefix>streaming_db`, ... (every database).",
     ),
 ]
 DomainOption = Annotated[

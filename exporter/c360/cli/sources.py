@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
+from c360.cli._app import command_group
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import counted, stderr, stdout
 from c360.transform.attach import attach_sources
 
-app = typer.Typer(
-    help="Attach the source databases named by the control rows.", no_args_is_help=True
-)
+app = command_group("Attach the source databases named by the control rows.", no_args_is_help=True)
 
 
 @app.callback()
@@ -30,7 +29,7 @@ def attach(
     ] = None,
 ) -> None:
     """Create the staging database, one FDW server per active source and import
-    each source's tables into src_<source_name>, replacing earlier imports.
+    each source's tables into `src_<source_name>`, replacing earlier imports.
 
     Passwords come only from the environment variables the control rows name.
     """

@@ -5,12 +5,13 @@ from __future__ import annotations
 import typer
 
 from c360 import stack
+from c360.cli._app import command_group
 from c360.cli._errors import user_errors
 from c360.config import Settings
 from c360.console import stderr, stdout
 
-app = typer.Typer(
-    help="The local PostgreSQL and Neo4j under .c360/ (nothing with C360_STACK=external).",
+app = command_group(
+    "The local PostgreSQL and Neo4j under `.c360/` (nothing with `C360_STACK=external`).",
     no_args_is_help=True,
 )
 
