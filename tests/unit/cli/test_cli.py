@@ -38,3 +38,11 @@ def test_a_message_with_brackets_is_printed_as_written():
     result = CliRunner().invoke(app, [], env={"C360_STACK": "[a-z]^*$"})
     assert result.exit_code == ExitCode.USAGE
     assert "'[a-z]^*$'" in result.stderr
+
+
+def test_help_wraps_a_docstring_as_one_paragraph_and_keeps_placeholders():
+    shown = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
+    # refresh's docstring breaks its first paragraph after "export lock:"
+    assert "under the export lock: check the generated dbt files" in shown
+    generate = CliRunner().invoke(app, ["samples", "generate", "--help"], env={"COLUMNS": "200"})
+    assert "<prefix>profiles_db" in generate.stdout
