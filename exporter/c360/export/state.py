@@ -132,19 +132,15 @@ def check_columns(plan: TablePlan) -> None:
         )
 
 
-def _table_oid(plan: TablePlan) -> sql.Composed:
-    return sql.SQL("{}::regclass::oid").format(sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"))
-
-
 def position_sql(plan: TablePlan) -> sql.Composed:
     """The `Position` of the graph table as the current snapshot sees it: its OID,
     and the newest change batch among its rows and its logged removals."""
     return sql.SQL(
-        "select {oid}, greatest("
+        "select {table}::regclass::oid, greatest("
         "(select max({batch}) from {graph}),"
         " (select max(c360_batch) from {removals} where table_name = {name}))"
     ).format(
-        oid=_table_oid(plan),
+        table=sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"),
         batch=sql.Identifier(CHANGE_BATCH_COLUMN),
         graph=graph_table(plan),
         removals=REMOVALS_TABLE,
@@ -159,20 +155,22 @@ def prune_removals_sql(plan: TablePlan) -> sql.Composed:
     Only records of the table as it is now (same OID) count; a record of an
     earlier table, or none, compares the table whole. A record whose batch is
     unknown keeps the whole log. The newest removals a record has seen stay
-    (`<`, not `<=`), so the table's position never drops below a record's.
+    (`<`, not `<=`), so the table's position never drops below a record's. A
+    table dropped meanwhile (`to_regclass` is null) prunes nothing.
     """
     return sql.SQL(
         "delete from {removals} as removed using ("
         "select case when bool_or(change_batch is null) then null"
         " else min(change_batch) end as kept_from"
-        " from c360_state.tables where kind = {kind} and name = {label} and table_oid = {oid}"
+        " from c360_state.tables where kind = {kind} and name = {label}"
+        " and table_oid = to_regclass({table})::oid"
         ") as needed"
         " where removed.table_name = {name} and removed.c360_batch < needed.kept_from"
     ).format(
         removals=REMOVALS_TABLE,
         kind=sql.Literal(plan.kind),
         label=sql.Literal(plan.name),
-        oid=_table_oid(plan),
+        table=sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"),
         name=sql.Literal(plan.table),
     )
 
