@@ -182,15 +182,10 @@ def merge_relationships(
 
     `casts` as in merge_nodes. `keys`, the first of `others`, identify the
     relationship among those joining the same two nodes (one per junction
-    row); without them the pair does. A key is unique across the type (its
-    constraint), so a relationship holding the row's key between other nodes
-    (a transfer whose account was corrected since the graph was written) is
-    deleted before the MERGE: otherwise the MERGE would create a second one
-    and the constraint refuse it on every rerun. `create`: CREATE instead of
-    MERGE, the fast path for a type with no relationship yet, exact because an
-    edge table holds each identity once. CREATE also takes its locks at commit,
-    in order, so concurrent batches of it do not deadlock on shared end nodes
-    as MERGE does.
+    row); without them the pair does. `create`: CREATE instead of MERGE, the
+    fast path for a type with no relationship yet, exact because an edge table
+    holds each identity once. CREATE also takes its locks at commit, in order,
+    so concurrent batches of it do not deadlock on shared end nodes as MERGE does.
     """
     start = _key_map(from_keys, "row", 0, casts)
     end = _key_map(to_keys, "row", len(from_keys), casts)
@@ -201,22 +196,34 @@ def merge_relationships(
         f"MATCH (a:{label(from_label)} {start}) "
         f"MATCH (b:{label(to_label)} {end}) "
     )
-    if create:
-        statement += f"CREATE (a)-[r:{type_label}]->(b)"
-    elif keys:
-        identity = _key_map(keys, "row", offset, casts)
-        statement += (
-            f"OPTIONAL MATCH ()-[moved:{type_label} {identity}]->() "
-            "WHERE startNode(moved) <> a OR endNode(moved) <> b "
-            "DELETE moved "
-            "WITH a, b, row "
-            f"MERGE (a)-[r:{type_label} {identity}]->(b)"
+    if keys and not create:
+        return statement + _keyed_upsert(
+            type_label, _key_map(keys, "row", offset, casts), _key_map(others, "row", offset, casts)
         )
-    else:
-        statement += f"MERGE (a)-[r:{type_label}]->(b)"
+    statement += f"{'CREATE' if create else 'MERGE'} (a)-[r:{type_label}]->(b)"
     if others:
         statement += f" SET r += {_key_map(others, 'row', offset, casts)}"
     return statement
+
+
+def _keyed_upsert(type_label: str, identity: str, properties: str) -> str:
+    """Put the relationship with the row's key between a and b, with the row's properties.
+
+    The key is unique across the type (its constraint), so one index seek finds
+    it wherever it is: between a and b it is updated; between other nodes (a
+    transfer whose account was corrected) it is deleted and created anew, where
+    a MERGE on the pattern would create a second one for the constraint to
+    refuse on every rerun; nowhere, it is created. (Cypher 5 has no conditional
+    write but FOREACH over an empty or one-element list.)
+    """
+    return (
+        f"OPTIONAL MATCH ()-[held:{type_label} {identity}]->() "
+        "WITH a, b, row, held, coalesce(startNode(held) = a AND endNode(held) = b, false) AS here "
+        "FOREACH (_ IN CASE WHEN held IS NOT NULL AND NOT here THEN [1] ELSE [] END | DELETE held) "
+        f"FOREACH (_ IN CASE WHEN here THEN [1] ELSE [] END | SET held += {properties}) "
+        f"FOREACH (_ IN CASE WHEN here THEN [] ELSE [1] END | "
+        f"CREATE (a)-[:{type_label} {properties}]->(b))"
+    )
 
 
 def count_nodes(label_name: str) -> str:

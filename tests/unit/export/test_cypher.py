@@ -188,11 +188,15 @@ def test_a_keyed_relationship_is_merged_and_deleted_by_its_key_too():
     assert merged == (
         "UNWIND $rows AS row MATCH (a:`Account` {`account_id`: row[0]}) "
         "MATCH (b:`Account` {`account_id`: row[1]}) "
-        # the key held between other nodes (the transfer was moved): deleted first
-        "OPTIONAL MATCH ()-[moved:`TRANSFERRED` {`transfer_id`: row[2]}]->() "
-        "WHERE startNode(moved) <> a OR endNode(moved) <> b DELETE moved WITH a, b, row "
-        "MERGE (a)-[r:`TRANSFERRED` {`transfer_id`: row[2]}]->(b) "
-        "SET r += {`transfer_id`: row[2], `amount`: row[3]}"
+        # one seek finds the key wherever it is
+        "OPTIONAL MATCH ()-[held:`TRANSFERRED` {`transfer_id`: row[2]}]->() "
+        "WITH a, b, row, held, coalesce(startNode(held) = a AND endNode(held) = b, false) AS here "
+        # between other nodes (the transfer was moved): deleted, then created here
+        "FOREACH (_ IN CASE WHEN held IS NOT NULL AND NOT here THEN [1] ELSE [] END | DELETE held) "
+        "FOREACH (_ IN CASE WHEN here THEN [1] ELSE [] END | "
+        "SET held += {`transfer_id`: row[2], `amount`: row[3]}) "
+        "FOREACH (_ IN CASE WHEN here THEN [] ELSE [1] END | "
+        "CREATE (a)-[:`TRANSFERRED` {`transfer_id`: row[2], `amount`: row[3]}]->(b))"
     )
     # a new type: one CREATE per junction row, parallel relationships kept
     assert "CREATE (a)-[r:`TRANSFERRED`]->(b)" in merge.relationship_statement(
