@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -88,25 +88,38 @@ def run_merge(run: Run, driver: Driver) -> list[Count]:
     for table in run.plan.tables:
         run.write_table(table, lambda advance, p=table: write(advance, p))
     with run.phase("reconcile"):
-        return run.check_counts(driver, "" if options.clear else _MERGE_HINT)
+        return run.check_counts(driver, None if options.clear else merge_hint)
 
 
-# A merge without --clear adds and updates; what Neo4j holds beyond the graph
-# tables stays, and only the counts show it.
-_MERGE_HINT = (
-    ". A merge deletes nothing: Neo4j also holds nodes or relationships the graph "
-    "tables no longer have (removed from the sources since the last full export, or "
-    "written by another staging database or by hand): run `c360-export --mode merge "
-    "--clear` to rewrite these labels and types"
-)
+def _holds_more(bad: Sequence[Count]) -> bool:
+    """Neo4j holds more of some label or type than its graph table: only
+    `--clear` (or a sync from a true record) removes what is beyond the tables."""
+    return any(count.actual > count.expected for count in bad)
 
-# After a sync, Neo4j differs from the graph tables only if it also differs from
-# the record: it was changed by hand, or a full export to it was interrupted.
-_SYNC_HINT = (
-    ". Neo4j no longer holds what the record of the last export says (changed by "
-    "another writer, or a full export was interrupted): run `c360-export --mode merge` "
-    "to rewrite these labels and types and renew the record"
-)
+
+def merge_hint(bad: Sequence[Count]) -> str:
+    """A merge without --clear adds and updates; what Neo4j holds beyond the
+    graph tables stays, and only the counts show it."""
+    if not _holds_more(bad):
+        return ""
+    return (
+        ". A merge deletes nothing: Neo4j also holds nodes or relationships the graph "
+        "tables no longer have (removed from the sources since the last full export, or "
+        "written by another staging database or by hand): run `c360-export --mode merge "
+        "--clear` to rewrite these labels and types"
+    )
+
+
+def sync_hint(bad: Sequence[Count]) -> str:
+    """After a sync, Neo4j differs from the graph tables only if it also differs
+    from the record: changed by another writer, or a full export to it was
+    interrupted. A merge puts back what is missing; beyond that, --clear."""
+    fix = "--mode merge --clear" if _holds_more(bad) else "--mode merge"
+    return (
+        ". Neo4j no longer holds what the record of the last export says (changed by "
+        f"another writer, or a full export was interrupted): run `c360-export {fix}` "
+        "to rewrite these labels and types and renew the record"
+    )
 
 
 def run_sync(run: Run, driver: Driver) -> list[Count]:
@@ -154,7 +167,7 @@ def run_sync(run: Run, driver: Driver) -> list[Count]:
                 total=diff.changed,
             )
         with run.phase("reconcile"):
-            counts = run.check_counts(driver, _SYNC_HINT)
+            counts = run.check_counts(driver, sync_hint)
         with run.phase("state_record"), pg_connection(dsn) as conn:
             sync.commit(conn, diffs, run.audit.run_id, retired)
         committed = True

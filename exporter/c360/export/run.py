@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -148,7 +148,11 @@ class Run:
             status="completed",
         )
 
-    def check_counts(self, driver: Driver, hint: str = "") -> list[Count]:
+    def check_counts(
+        self, driver: Driver, hint: Callable[[Sequence[Count]], str] | None = None
+    ) -> list[Count]:
+        """Neo4j's counts against the graph tables'; failing ones are audited and
+        raised, with what `hint` says to do about them."""
         counts = reconcile(driver, self.database, self.plan.tables, self.rows)
         bad = [c for c in counts if not c.ok]
         for count in bad:
@@ -160,7 +164,9 @@ class Run:
             self.record(table, status="failed", error=message)
         if bad:
             raise ExportFailedError(
-                "reconciliation failed: " + "; ".join(c.describe() for c in bad) + hint
+                "reconciliation failed: "
+                + "; ".join(c.describe() for c in bad)
+                + (hint(bad) if hint else "")
             )
         return counts
 
