@@ -375,8 +375,9 @@ def test_sync_moves_exactly_the_changed_transfer_and_extension(ledger, ledger_dr
 
 def test_a_merge_over_a_moved_transfer_moves_it(ledger, ledger_driver):
     """A plain merge (no record to diff: another staging database, a lost
-    record) meets transfer 6 (inserted by the sync test above) still between its old accounts: the key is unique
-    across the type, so the merge moves it instead of failing on the constraint."""
+    record) meets transfer 6 (inserted by the sync test above) still between
+    its old accounts: the key is unique across the type, so the merge moves it
+    instead of failing on the constraint."""
     settings = ledger.settings
     before = transfers(ledger_driver, settings)
     pg_execute(settings, "update transfers set to_account = 'A3' where transfer_id = 6", SOURCE_DB)
