@@ -60,8 +60,6 @@ class TableDiff:
     deleted: int
     # where the table stands in the snapshot: the record's position once committed
     position: Position
-    # True when the whole table was compared, False when only its change was read
-    whole: bool
 
     @property
     def plan(self) -> TablePlan:
@@ -222,7 +220,6 @@ def _diff_table(cur: pg_cursor, entry: TableState) -> TableDiff:
         ops.get("u", 0),
         ops.get("d", 0),
         position,
-        whole=not in_place,
     )
 
 

@@ -66,9 +66,7 @@ def test_an_edge_is_keyed_by_its_start_and_end_columns():
 
 
 def test_deletes_read_their_keys_from_the_record_side_and_upserts_the_new_row():
-    diff = sync.TableDiff(
-        TableState(1, TAG, "t1_node_tag", 10, SEEN), "d1_node_tag", 1, 2, 3, SEEN, whole=False
-    )
+    diff = sync.TableDiff(TableState(1, TAG, "t1_node_tag", 10, SEEN), "d1_node_tag", 1, 2, 3, SEEN)
     assert text(sync._deleted_sql(diff)) == (
         'select "c360_k0" from "c360_state"."d1_node_tag" where "c360_op" = \'d\''
     )
