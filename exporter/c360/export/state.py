@@ -132,6 +132,14 @@ def check_columns(plan: TablePlan) -> None:
         )
 
 
+def _regclass_name(plan: TablePlan) -> sql.Composed:
+    """The graph table's name as `regclass` reads it: each part quoted as an
+    identifier, as the table was created."""
+    return sql.SQL("format('%I.%I', {}, {})").format(
+        sql.Literal(GRAPH_SCHEMA), sql.Literal(plan.table)
+    )
+
+
 def position_sql(plan: TablePlan) -> sql.Composed:
     """The `Position` of the graph table as the current snapshot sees it: its OID,
     and the newest change batch among its rows and its logged removals."""
@@ -140,7 +148,7 @@ def position_sql(plan: TablePlan) -> sql.Composed:
         "(select max({batch}) from {graph}),"
         " (select max(c360_batch) from {removals} where table_name = {name}))"
     ).format(
-        table=sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"),
+        table=_regclass_name(plan),
         batch=sql.Identifier(CHANGE_BATCH_COLUMN),
         graph=graph_table(plan),
         removals=REMOVALS_TABLE,
@@ -170,7 +178,7 @@ def prune_removals_sql(plan: TablePlan) -> sql.Composed:
         removals=REMOVALS_TABLE,
         kind=sql.Literal(plan.kind),
         label=sql.Literal(plan.name),
-        table=sql.Literal(f"{GRAPH_SCHEMA}.{plan.table}"),
+        table=_regclass_name(plan),
         name=sql.Literal(plan.table),
     )
 
